@@ -1,0 +1,22 @@
+package dev.agentfs;
+
+/**
+ * Optional behaviours of a filesystem instance, switched on as a set in {@link Configuration}
+ * rather than as scattered booleans.
+ */
+public enum Feature {
+  /** Root (uid 0) passes every permission check but execute-without-any-x, as Linux does. */
+  ROOT_BYPASS,
+  /** The kernel caches writes and sends them in large batches (not with passthrough). */
+  WRITEBACK_CACHE,
+  /** Processes of other users may use the mount (FUSE allow_other). */
+  ALLOW_OTHER,
+  /** The kernel checks mode bits itself before calling the filesystem. */
+  DEFAULT_PERMISSIONS,
+  /** Mounted read-only: every change fails with EROFS. */
+  READ_ONLY,
+  /** Names must be valid UTF-8; others fail with EILSEQ. Off: names are POSIX bytes. */
+  STRICT_UTF8_NAMES,
+  /** setuid/setgid bits and device nodes take effect on the mount (off: nosuid,nodev). */
+  SUID_DEV
+}

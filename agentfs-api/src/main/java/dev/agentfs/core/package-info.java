@@ -1,0 +1,4 @@
+@NullMarked
+package dev.agentfs.core;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,4 @@
+@NullMarked
+package dev.agentfs.memory;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,4 @@
+@NullMarked
+package dev.agentfs;
+
+import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,4 @@
+@NullMarked
+package dev.agentfs.spi;
+
+import org.jspecify.annotations.NullMarked;

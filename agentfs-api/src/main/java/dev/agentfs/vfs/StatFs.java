@@ -1,0 +1,5 @@
+package dev.agentfs.vfs;
+
+/** Filesystem capacity as statfs(2) reports it, in {@link #bsize()}-byte blocks. */
+public record StatFs(long blocks, long bfree, long bavail, long files, long ffree, int bsize,
+    int namelen, int frsize) {}

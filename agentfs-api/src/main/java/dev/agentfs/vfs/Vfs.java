@@ -1,0 +1,125 @@
+package dev.agentfs.vfs;
+
+import dev.agentfs.AgentFsException;
+import java.nio.ByteBuffer;
+
+/**
+ * The inode-level filesystem contract that transports call: one method per FUSE low-level
+ * operation, with node ids instead of paths, names as raw bytes, and a {@link Caller} for
+ * permission checks and per-process routing. Node id {@link #ROOT} is the root directory.
+ *
+ * <p>Reference counting follows the kernel: every successful {@link #lookup}, {@link #mknod},
+ * {@link #mkdir}, {@link #symlink}, {@link #link}, {@link #create}, and every readdirplus entry
+ * other than "." and ".." adds one reference to the returned node; {@link #forget} drops them.
+ * An unlinked node stays usable while referenced or open. Operations on an already open handle
+ * (read, write, fsync, flush) do not check permissions again, exactly as the kernel behaves.
+ *
+ * <p>Implementations are thread-safe. Failures are {@link AgentFsException}s carrying an errno.
+ */
+public interface Vfs {
+  long ROOT = 1;
+
+  Attr lookup(Caller c, long parent, byte[] name) throws AgentFsException;
+
+  /** Drops {@code nlookup} kernel references to {@code ino}. Never fails. */
+  void forget(long ino, long nlookup);
+
+  /** Attributes of {@code ino}; {@code fh} is the open handle when the caller has one, else 0. */
+  Attr getattr(Caller c, long ino, long fh) throws AgentFsException;
+
+  Attr setattr(Caller c, long ino, long fh, SetAttr set) throws AgentFsException;
+
+  byte[] readlink(Caller c, long ino) throws AgentFsException;
+
+  /** Creates a regular file, FIFO, socket or device; {@code mode} includes the type bits. */
+  Attr mknod(Caller c, long parent, byte[] name, int mode, long rdev, int umask)
+      throws AgentFsException;
+
+  Attr mkdir(Caller c, long parent, byte[] name, int mode, int umask) throws AgentFsException;
+
+  Attr symlink(Caller c, long parent, byte[] name, byte[] target) throws AgentFsException;
+
+  Attr link(Caller c, long ino, long newParent, byte[] newName) throws AgentFsException;
+
+  void unlink(Caller c, long parent, byte[] name) throws AgentFsException;
+
+  void rmdir(Caller c, long parent, byte[] name) throws AgentFsException;
+
+  /** renameat2 with {@link Modes#RENAME_NOREPLACE} or {@link Modes#RENAME_EXCHANGE} flags. */
+  void rename(Caller c, long parent, byte[] name, long newParent, byte[] newName, int flags)
+      throws AgentFsException;
+
+  /** Opens {@code ino} with open(2) flags and returns a file handle. */
+  long open(Caller c, long ino, int flags) throws AgentFsException;
+
+  Created create(Caller c, long parent, byte[] name, int mode, int flags, int umask)
+      throws AgentFsException;
+
+  /** O_TMPFILE: an unnamed regular file in {@code parent}, linkable later with {@link #link}. */
+  Created tmpfile(Caller c, long parent, int mode, int flags, int umask) throws AgentFsException;
+
+  /** Reads at {@code offset} into {@code dst}; returns bytes read, 0 at end of file. */
+  int read(long ino, long fh, long offset, ByteBuffer dst) throws AgentFsException;
+
+  /**
+   * Writes {@code src} at {@code offset} (at end of file for an O_APPEND handle); returns the
+   * bytes written. Clears setuid/setgid when the caller is not privileged.
+   */
+  int write(Caller c, long ino, long fh, long offset, ByteBuffer src) throws AgentFsException;
+
+  /** close(2) of one file descriptor: releases the POSIX locks {@code lockOwner} holds. */
+  void flush(Caller c, long ino, long fh, long lockOwner) throws AgentFsException;
+
+  /** The last close of a handle; also drops flock locks held through it. */
+  void release(long ino, long fh) throws AgentFsException;
+
+  void fsync(long ino, long fh, boolean datasync) throws AgentFsException;
+
+  long opendir(Caller c, long ino, int flags) throws AgentFsException;
+
+  /**
+   * Lists entries after {@code offset} (0 starts at the beginning; "." and ".." come first).
+   * Offsets are stable: entries present for the whole listing are returned exactly once even
+   * while others are added or removed. With {@code plus}, each entry carries its attributes.
+   */
+  void readdir(Caller c, long ino, long fh, long offset, boolean plus, DirSink sink)
+      throws AgentFsException;
+
+  void releasedir(long ino, long fh) throws AgentFsException;
+
+  void fsyncdir(long ino, long fh, boolean datasync) throws AgentFsException;
+
+  StatFs statfs(Caller c, long ino) throws AgentFsException;
+
+  void setxattr(Caller c, long ino, String name, byte[] value, int flags) throws AgentFsException;
+
+  /** The whole value; the transport answers size probes and ERANGE from its length. */
+  byte[] getxattr(Caller c, long ino, String name) throws AgentFsException;
+
+  /** Names visible to the caller, each followed by a NUL byte, as listxattr(2) returns them. */
+  byte[] listxattr(Caller c, long ino) throws AgentFsException;
+
+  void removexattr(Caller c, long ino, String name) throws AgentFsException;
+
+  /** access(2) with {@link Modes#R_OK}, {@link Modes#W_OK}, {@link Modes#X_OK} bits. */
+  void access(Caller c, long ino, int mask) throws AgentFsException;
+
+  /** F_GETLK: the first lock that conflicts with {@code lock}, or a lock of type F_UNLCK. */
+  FileLock getlk(long ino, long fh, long owner, FileLock lock) throws AgentFsException;
+
+  /**
+   * F_SETLK / F_SETLKW (when {@code wait}), or flock(2) when {@code flock}: whole-file locks
+   * owned by the open file. A blocked wait ends with EINTR when the thread is interrupted.
+   */
+  void setlk(long ino, long fh, long owner, FileLock lock, boolean wait, boolean flock)
+      throws AgentFsException;
+
+  void fallocate(Caller c, long ino, long fh, int mode, long offset, long length)
+      throws AgentFsException;
+
+  /** SEEK_DATA / SEEK_HOLE (others are answered by the kernel). */
+  long lseek(long ino, long fh, long offset, int whence) throws AgentFsException;
+
+  long copyFileRange(Caller c, long inoIn, long fhIn, long offIn, long inoOut, long fhOut,
+      long offOut, long len, int flags) throws AgentFsException;
+}

@@ -1,0 +1,4 @@
+@NullMarked
+package dev.agentfs.vfs;
+
+import org.jspecify.annotations.NullMarked;
