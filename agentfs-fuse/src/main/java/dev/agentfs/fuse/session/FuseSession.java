@@ -1,0 +1,457 @@
+package dev.agentfs.fuse.session;
+
+import dev.agentfs.AgentFsException;
+import dev.agentfs.Configuration;
+import dev.agentfs.Errno;
+import dev.agentfs.Feature;
+import dev.agentfs.fuse.protocol.Opcode;
+import dev.agentfs.fuse.protocol.Wire;
+import dev.agentfs.fuse.sys.Syscalls;
+import dev.agentfs.spi.MountHandle;
+import dev.agentfs.vfs.Modes;
+import dev.agentfs.vfs.Vfs;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One live FUSE mount served from this JVM: the /dev/fuse connection, its worker threads (one
+ * per cloned descriptor, each with its own reused request and reply buffers), the notifier
+ * thread, and the mount itself. {@link #mount} returns only when INIT is answered and the root
+ * answers a stat, so the caller can use the mount point at once; {@link #close} unmounts
+ * (detaching lazily if busy), makes the workers leave their blocking reads, joins them and
+ * closes every descriptor. A JVM shutdown hook closes sessions still open at exit.
+ */
+public final class FuseSession implements MountHandle {
+  private static final Logger LOG = LoggerFactory.getLogger(FuseSession.class);
+  private static final String DEV_FUSE = "/dev/fuse";
+  private static final String FUSECTL = "/sys/fs/fuse/connections";
+  private static final AtomicInteger SEQ = new AtomicInteger();
+  private static final Set<FuseSession> LIVE = ConcurrentHashMap.newKeySet();
+
+  static {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      for (FuseSession s : List.copyOf(LIVE)) {
+        s.close();
+      }
+    }, "agentfs-fuse-shutdown"));
+  }
+
+  private final Path mountPoint;
+  private final String target;
+  private final Syscalls sys;
+  private final MountOptions options;
+  private final int masterFd;
+  private final List<Integer> fds = new ArrayList<>();
+  private final List<Thread> workers = new ArrayList<>();
+  private final Dispatcher dispatcher;
+  private final int bufferSize;
+  private final String name;
+  private @Nullable Notifier notifier;
+  private volatile @Nullable Negotiated negotiated;
+  private volatile boolean mounted;
+  private volatile boolean alive;
+  private volatile boolean closing;
+  private volatile boolean closed;
+  private int connectionId = -1;
+
+  private FuseSession(Path mountPoint, Syscalls sys, MountOptions options, int masterFd,
+      Vfs vfs, Configuration config, int maxPagesLimit) {
+    this.mountPoint = mountPoint;
+    this.target = mountPoint.toString();
+    this.sys = sys;
+    this.options = options;
+    this.masterFd = masterFd;
+    this.name = "agentfs-fuse-" + SEQ.incrementAndGet();
+    long maxWrite = Math.min(config.maxWrite(), (long) maxPagesLimit * InitNegotiator.PAGE);
+    // Room for the largest WRITE plus its headers, and never less than a 64 KiB xattr value
+    // (XATTR_SIZE_MAX) with its name, which the kernel would otherwise fail with EIO.
+    this.bufferSize = (int) Math.max(Wire.MIN_READ_BUFFER,
+        Math.max(maxWrite, 65536 + 256) + InitNegotiator.PAGE);
+    this.dispatcher = new Dispatcher(vfs, config, new InitNegotiator(config, maxPagesLimit),
+        n -> {
+          negotiated = n;
+          if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: FUSE 7.{} (kernel 7.{}), max_write={}, granted {}; kernel offered {}",
+                mountPoint, n.minor(), n.kernelMinor(), n.maxWrite(), n.grantedNames(),
+                InitNegotiator.describe(n.kernelFlags()));
+          }
+        });
+  }
+
+  /**
+   * Mounts {@code vfs} at {@code mountPoint}. Returns when the kernel has been answered INIT
+   * and the root answered a stat.
+   *
+   * @throws AgentFsException ENOENT/ENOTDIR for a bad mount point, EBUSY when it already is a
+   *     FUSE mount, ENOTCONN for a stale mount (unless {@link MountOptions#cleanStale()}),
+   *     ENODEV when /dev/fuse is missing, EPERM when mount(2) is not allowed
+   */
+  public static FuseSession mount(Vfs vfs, Path mountPoint, Configuration config,
+      MountOptions options, Syscalls sys) throws AgentFsException {
+    Path mp = mountPoint.toAbsolutePath().normalize();
+    String path = mp.toString();
+    checkMountPoint(mp, options, sys);
+
+    int fd = sys.open(DEV_FUSE, Syscalls.O_RDWR | Syscalls.O_CLOEXEC);
+    if (fd < 0) {
+      if (fd == -Syscalls.ENOENT || fd == -Syscalls.ENODEV) {
+        throw new AgentFsException(Errno.ENODEV, DEV_FUSE, null,
+            "the FUSE device is missing: load the fuse module (modprobe fuse) or give the "
+                + "container the device (--device /dev/fuse)");
+      }
+      throw new AgentFsException(Errno.of(-fd), DEV_FUSE, null,
+          "cannot open the FUSE device: " + sys.strerror(-fd));
+    }
+    FuseSession s = new FuseSession(mp, sys, options, fd, vfs, config, maxPagesLimit());
+    try {
+      s.start(config);
+    } catch (AgentFsException | RuntimeException e) {
+      s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  private static void checkMountPoint(Path mp, MountOptions options, Syscalls sys)
+      throws AgentFsException {
+    String path = mp.toString();
+    int mode = sys.statMode(path);
+    if (mode == -Syscalls.ENOTCONN || mode == -Syscalls.ECONNABORTED) {
+      if (!options.cleanStale()) {
+        throw new AgentFsException(Errno.ENOTCONN, path, null,
+            "a dead FUSE mount is left here (transport endpoint is not connected); unmount it "
+                + "with 'umount -l " + path + "' or mount with cleanStale");
+      }
+      LOG.info("detaching stale FUSE mount at {}", path);
+      int r = sys.umount2(path, Syscalls.MNT_DETACH);
+      if (r < 0) {
+        throw new AgentFsException(Errno.of(-r), path, null,
+            "cannot detach the stale mount: " + sys.strerror(-r));
+      }
+      mode = sys.statMode(path);
+    }
+    if (mode == -Syscalls.ENOENT) {
+      throw new AgentFsException(Errno.ENOENT, path, null,
+          "the mount point does not exist; create the directory first");
+    }
+    if (mode < 0) {
+      throw new AgentFsException(Errno.of(-mode), path, null,
+          "cannot stat the mount point: " + sys.strerror(-mode));
+    }
+    if (!Modes.isDir(mode)) {
+      throw new AgentFsException(Errno.ENOTDIR, path, null, "the mount point must be a directory");
+    }
+    if (MountTable.isFuseMountPoint(mp)) {
+      throw new AgentFsException(Errno.EBUSY, path, null,
+          "already a FUSE mount point; unmount it first (or pick another directory)");
+    }
+  }
+
+  private void start(Configuration config) throws AgentFsException {
+    long flags = 0;
+    if (!config.has(Feature.SUID_DEV)) {
+      flags |= Syscalls.MS_NOSUID | Syscalls.MS_NODEV;
+    }
+    if (config.has(Feature.READ_ONLY)) {
+      flags |= Syscalls.MS_RDONLY;
+    }
+    StringBuilder data = new StringBuilder("fd=").append(masterFd)
+        .append(",rootmode=40000,user_id=0,group_id=0");
+    if (config.has(Feature.ALLOW_OTHER)) {
+      data.append(",allow_other");
+    }
+    if (config.has(Feature.DEFAULT_PERMISSIONS)) {
+      data.append(",default_permissions");
+    }
+    int r = sys.mount(config.fsName(), target, "fuse.agentfs", flags, data.toString());
+    if (r < 0) {
+      if (r == -Syscalls.EPERM) {
+        throw new AgentFsException(Errno.EPERM, target, null,
+            "mount(2) was refused: mounting FUSE in-process needs CAP_SYS_ADMIN (run as root, "
+                + "or use the jnr transport with fusermount3)");
+      }
+      throw new AgentFsException(Errno.of(-r), target, null, "mount(2) failed: "
+          + sys.strerror(-r));
+    }
+    mounted = true;
+    alive = true;
+    LIVE.add(this);
+    MountTable.Entry e = MountTable.at(mountPoint);
+    if (e != null && e.isFuse()) {
+      connectionId = e.minor();
+    }
+
+    // INIT is the first request on a new connection; answer it on this thread, on the
+    // descriptor it arrives on, before any worker exists.
+    Dispatcher.Context init = newContext(masterFd);
+    while (negotiated == null) {
+      int n = sys.read(masterFd, init.in.clear());
+      if (n == -Syscalls.EINTR || n == -Syscalls.EAGAIN) {
+        continue;
+      }
+      if (n < 0) {
+        throw new AgentFsException(Errno.of(-n), target, null,
+            "reading FUSE_INIT failed: " + sys.strerror(-n));
+      }
+      int op = Wire.InHeader.opcode(init.in, 0);
+      if (op != Opcode.INIT.code()) {
+        throw new AgentFsException(Errno.EIO, target, null,
+            "expected FUSE_INIT, the kernel sent " + Opcode.nameOf(op));
+      }
+      dispatcher.dispatch(init, n);
+      if (negotiated == null) {
+        throw new AgentFsException(Errno.EIO, target, null, "FUSE_INIT negotiation failed");
+      }
+    }
+
+    Notifier nt = new Notifier(sys, masterFd, name + "-notify");
+    notifier = nt;
+    nt.start();
+    for (int i = 0; i < config.threads(); i++) {
+      int fd = cloneFd();
+      Dispatcher.Context ctx = newContext(fd);
+      Thread t = new Thread(() -> work(fd, ctx), name + "-worker-" + i);
+      t.setDaemon(true);
+      workers.add(t);
+      t.start();
+    }
+
+    // Ready means served: this stat travels through a worker and back.
+    try {
+      BasicFileAttributes a = Files.readAttributes(mountPoint, BasicFileAttributes.class);
+      if (!a.isDirectory()) {
+        throw new AgentFsException(Errno.EIO, target, null, "the filesystem root is no directory");
+      }
+    } catch (IOException ex) {
+      throw new AgentFsException(Errno.EIO, target, ex);
+    }
+    LOG.debug("{} mounted with {} workers", target, workers.size());
+  }
+
+  /** A new descriptor on this connection; the master itself when cloning is unsupported. */
+  private int cloneFd() throws AgentFsException {
+    int fd = sys.open(DEV_FUSE, Syscalls.O_RDWR | Syscalls.O_CLOEXEC);
+    if (fd < 0) {
+      throw new AgentFsException(Errno.of(-fd), DEV_FUSE, null, "open for clone failed");
+    }
+    int r = sys.ioctlInt(fd, Wire.FUSE_DEV_IOC_CLONE, masterFd);
+    if (r < 0) {
+      sys.close(fd);
+      throw new AgentFsException(Errno.of(-r), DEV_FUSE, null,
+          "FUSE_DEV_IOC_CLONE failed: " + sys.strerror(-r));
+    }
+    synchronized (fds) {
+      fds.add(fd);
+    }
+    return fd;
+  }
+
+  private Dispatcher.Context newContext(int fd) {
+    ByteBuffer in = Wire.allocate(bufferSize);
+    ByteBuffer out = Wire.allocate(bufferSize);
+    return new Dispatcher.Context(in, new Reply(out, msg -> sys.write(fd, msg)));
+  }
+
+  private void work(int fd, Dispatcher.Context ctx) {
+    ByteBuffer in = ctx.in;
+    while (true) {
+      in.clear();
+      int n = sys.read(fd, in);
+      if (n >= 0) {
+        dispatcher.dispatch(ctx, n);
+        continue;
+      }
+      // EINTR/EAGAIN: retry. ENOENT: the request we were about to read was interrupted.
+      if (n == -Syscalls.EINTR || n == -Syscalls.EAGAIN || n == -Syscalls.ENOENT) {
+        continue;
+      }
+      if (n != -Syscalls.ENODEV && n != -Syscalls.ECONNABORTED) {
+        LOG.warn("{}: reading /dev/fuse failed: {}; worker stops", target, sys.strerror(-n));
+      }
+      connectionEnded();
+      return;
+    }
+  }
+
+  private void connectionEnded() {
+    if (alive) {
+      alive = false;
+      if (!closing) {
+        LOG.info("{}: the FUSE connection ended (unmounted externally or aborted)", target);
+      }
+    }
+  }
+
+  @Override
+  public Path mountPoint() {
+    return mountPoint;
+  }
+
+  @Override
+  public Set<String> grantedFeatures() {
+    Negotiated n = negotiated;
+    return n == null ? Set.of() : n.grantedNames();
+  }
+
+  /** What INIT settled, or null before INIT. */
+  public @Nullable Negotiated negotiated() {
+    return negotiated;
+  }
+
+  @Override
+  public boolean isAlive() {
+    return alive && !closed;
+  }
+
+  @Override
+  public void invalidateInode(long ino) {
+    Notifier n = notifier;
+    if (n != null && alive) {
+      n.invalidateInode(ino, 0, 0);
+    }
+  }
+
+  @Override
+  public void invalidateEntry(long parent, byte[] name) {
+    Notifier n = notifier;
+    if (n != null && alive) {
+      n.invalidateEntry(parent, name);
+    }
+  }
+
+  /** Waits until notices queued so far were handed to the kernel. */
+  public boolean awaitNotices(Duration timeout) throws InterruptedException {
+    Notifier n = notifier;
+    return n == null || n.drain(timeout);
+  }
+
+  /** The worker threads (for diagnostics and tests). */
+  public List<Thread> workerThreads() {
+    return List.copyOf(workers);
+  }
+
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closing) {
+        return;
+      }
+      closing = true;
+    }
+    try {
+      Notifier n = notifier;
+      if (n != null) {
+        n.stop(options.closeTimeout());
+      }
+      if (mounted) {
+        unmount();
+      }
+      if (!joinWorkers()) {
+        abortConnection();
+        if (!joinWorkers()) {
+          LOG.warn("{}: {} worker(s) did not stop; leaving them as daemon threads", target,
+              workers.stream().filter(Thread::isAlive).count());
+        }
+      }
+    } finally {
+      alive = false;
+      synchronized (fds) {
+        for (int fd : fds) {
+          sys.close(fd);
+        }
+        fds.clear();
+      }
+      sys.close(masterFd);
+      closed = true;
+      LIVE.remove(this);
+    }
+  }
+
+  private void unmount() {
+    MountTable.Entry e = MountTable.at(mountPoint);
+    if (e == null || !e.isFuse() || (connectionId >= 0 && e.minor() != connectionId)) {
+      mounted = false; // unmounted behind our back; nothing of ours is there any more
+      return;
+    }
+    int r = sys.umount2(target, 0);
+    if (r == -Syscalls.EBUSY) {
+      // Still in use (open files, a cwd inside): detach it from the tree now; the kernel
+      // drops it when the last user goes, and aborting the connection lets workers exit.
+      LOG.info("{} is busy; detaching it lazily", target);
+      r = sys.umount2(target, Syscalls.MNT_DETACH);
+      if (r == 0) {
+        abortConnection();
+      }
+    }
+    if (r < 0 && r != -Syscalls.EINVAL && r != -Syscalls.ENOENT) {
+      LOG.warn("unmounting {} failed: {}", target, sys.strerror(-r));
+    }
+    mounted = false;
+  }
+
+  private boolean joinWorkers() {
+    long deadline = System.nanoTime() + options.closeTimeout().toNanos();
+    for (Thread t : workers) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        break;
+      }
+      try {
+        t.join(Math.max(1, left / 1_000_000));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return false;
+      }
+    }
+    return workers.stream().noneMatch(Thread::isAlive);
+  }
+
+  /** Ends the connection through fusectl so blocked workers return ENODEV. */
+  private void abortConnection() {
+    if (connectionId < 0) {
+      return;
+    }
+    Path abort = Path.of(FUSECTL, Integer.toString(connectionId), "abort");
+    if (!Files.exists(abort) && !MountTable.read().stream()
+        .anyMatch(m -> m.fsType().equals("fusectl"))) {
+      // Root may mount the control filesystem itself; it is how a FUSE server unwedges.
+      int r = sys.mount("fusectl", FUSECTL, "fusectl", 0, "");
+      if (r < 0) {
+        LOG.debug("cannot mount fusectl: {}", sys.strerror(-r));
+      }
+    }
+    try {
+      Files.write(abort, "1".getBytes(StandardCharsets.US_ASCII));
+    } catch (IOException ex) {
+      LOG.debug("cannot abort FUSE connection {}: {}", connectionId, ex.toString());
+    }
+  }
+
+  /** The kernel's per-request page limit (fs.fuse.max_pages_limit), 256 if unknown. */
+  static int maxPagesLimit() {
+    try {
+      return Integer.parseInt(Files.readString(Path.of("/proc/sys/fs/fuse/max_pages_limit"))
+          .trim());
+    } catch (IOException | RuntimeException e) {
+      return 256;
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "FuseSession{" + target + (alive ? ", alive" : ", dead") + "}";
+  }
+}

@@ -1,0 +1,90 @@
+package dev.agentfs.fuse.session;
+
+import static dev.agentfs.fuse.protocol.InitFlag.*;
+
+import dev.agentfs.AgentFsException;
+import dev.agentfs.Configuration;
+import dev.agentfs.Errno;
+import dev.agentfs.Feature;
+import dev.agentfs.Passthrough;
+import dev.agentfs.fuse.protocol.InitFlag;
+import dev.agentfs.fuse.protocol.Wire;
+
+/**
+ * The one place that decides the answer to FUSE_INIT: the highest minor both sides speak, the
+ * capabilities requested from what the kernel offers, and max_write/max_pages clamped to the
+ * kernel's page limit. Pure: it reads no files and makes no calls, so it is tested on
+ * fixtures.
+ */
+public final class InitNegotiator {
+  /** Pages per request when the kernel does not grant MAX_PAGES (FUSE_DEFAULT_MAX_PAGES_PER_REQ). */
+  static final int DEFAULT_MAX_PAGES = 32;
+  static final int PAGE = 4096;
+  /** The oldest minor we accept: RENAME2, LSEEK, PARALLEL_DIROPS, HANDLE_KILLPRIV exist. */
+  public static final int MIN_MINOR = 26;
+
+  /** Capabilities requested whenever the kernel offers them. */
+  static final long ALWAYS = maskOf(ASYNC_READ, POSIX_LOCKS, ATOMIC_O_TRUNC, BIG_WRITES,
+      FLOCK_LOCKS, DO_READDIRPLUS, READDIRPLUS_AUTO, PARALLEL_DIROPS, HANDLE_KILLPRIV_V2,
+      MAX_PAGES, CACHE_SYMLINKS, SETXATTR_EXT, INIT_EXT, AUTO_INVAL_DATA);
+
+  private final Configuration config;
+  private final int maxPagesLimit;
+
+  /**
+   * @param maxPagesLimit the kernel's fs.fuse.max_pages_limit (256 unless changed)
+   */
+  public InitNegotiator(Configuration config, int maxPagesLimit) {
+    this.config = config;
+    this.maxPagesLimit = Math.max(1, Math.min(65535, maxPagesLimit));
+  }
+
+  public Negotiated negotiate(Wire.InitIn in) throws AgentFsException {
+    if (in.major() < Wire.KERNEL_VERSION
+        || (in.major() == Wire.KERNEL_VERSION && in.minor() < MIN_MINOR)) {
+      throw new AgentFsException(Errno.EIO, null, null,
+          "kernel speaks FUSE " + in.major() + "." + in.minor() + ", at least 7." + MIN_MINOR
+              + " is needed");
+    }
+    int minor = in.major() > Wire.KERNEL_VERSION ? Wire.KERNEL_MINOR_VERSION
+        : Math.min(in.minor(), Wire.KERNEL_MINOR_VERSION);
+    long offered = in.flags();
+    long want = ALWAYS;
+    if (config.has(Feature.WRITEBACK_CACHE)) {
+      want |= WRITEBACK_CACHE.mask();
+    }
+    want |= passthroughWant(offered);
+    long granted = want & offered;
+    if (!INIT_EXT.in(offered)) {
+      granted &= 0xffffffffL; // flags2 travels only when both sides speak INIT_EXT
+    }
+
+    int pagesCap = MAX_PAGES.in(granted) ? maxPagesLimit : DEFAULT_MAX_PAGES;
+    long maxWrite = Math.max(PAGE, Math.min(config.maxWrite(), (long) pagesCap * PAGE));
+    int maxPages = (int) ((maxWrite + PAGE - 1) / PAGE);
+    Wire.InitOut out = new Wire.InitOut(Wire.KERNEL_VERSION, minor, in.maxReadahead(), granted,
+        config.maxBackground(), config.congestionThreshold(), (int) maxWrite, 1,
+        MAX_PAGES.in(granted) ? maxPages : 0, 0, PASSTHROUGH.in(granted) ? 1 : 0, 0);
+    return new Negotiated(minor, in.minor(), offered, granted, (int) maxWrite, maxPages, out);
+  }
+
+  /**
+   * The passthrough hook: the capability bits to request for {@link Configuration#passthrough()}.
+   * Backing files are not wired to the Vfs yet, so PREFERRED asks for nothing and REQUIRED
+   * fails the mount with a clear reason rather than silently running without it.
+   */
+  long passthroughWant(long offered) throws AgentFsException {
+    if (config.passthrough() == Passthrough.REQUIRED) {
+      String why = PASSTHROUGH.in(offered)
+          ? "the kernel offers FUSE_PASSTHROUGH but this transport does not open backing files yet"
+          : "the kernel does not offer FUSE_PASSTHROUGH";
+      throw new AgentFsException(Errno.ENOTSUP, null, null, "passthrough REQUIRED: " + why);
+    }
+    return 0;
+  }
+
+  /** Capability names for logs. */
+  static String describe(long flags) {
+    return String.join(",", InitFlag.names(flags));
+  }
+}

@@ -1,0 +1,75 @@
+package dev.agentfs.fuse.sys;
+
+import java.nio.ByteBuffer;
+
+/**
+ * The Linux system calls the FUSE transport makes, and nothing more, so a second
+ * implementation (Java 22 FFM) stays small. Calls return the raw result, or {@code -errno} on
+ * failure, like the kernel's own syscall convention: no exceptions and no allocation on the
+ * request path. Buffers must be direct; the call uses the bytes between position and limit and
+ * leaves position and limit untouched.
+ */
+public interface Syscalls {
+  int O_RDWR = 02;
+  int O_CLOEXEC = 02000000;
+
+  int MS_RDONLY = 1;
+  int MS_NOSUID = 2;
+  int MS_NODEV = 4;
+  int MS_NOEXEC = 8;
+
+  int MNT_FORCE = 1;
+  int MNT_DETACH = 2;
+
+  int EPERM = 1;
+  int ENOENT = 2;
+  int EINTR = 4;
+  int EAGAIN = 11;
+  int EBUSY = 16;
+  int ENODEV = 19;
+  int ENOTDIR = 20;
+  int EINVAL = 22;
+  int ENOTTY = 25;
+  int ENOTCONN = 107;
+  int ECONNABORTED = 103;
+
+  /** open(2); returns the fd or -errno. */
+  int open(String path, int flags);
+
+  int close(int fd);
+
+  /** read(2) into {@code buf}'s remaining bytes; returns the byte count or -errno. */
+  int read(int fd, ByteBuffer buf);
+
+  /** write(2) of {@code buf}'s remaining bytes; returns the byte count or -errno. */
+  int write(int fd, ByteBuffer buf);
+
+  /** writev(2) of each buffer's remaining bytes, gathered into one write. */
+  int writev(int fd, ByteBuffer[] bufs, int count);
+
+  /** ioctl(2) whose argument points at one 32-bit integer holding {@code value}. */
+  int ioctlInt(int fd, int request, int value);
+
+  /** ioctl(2) without an argument. */
+  int ioctl(int fd, int request);
+
+  /** mount(2). */
+  int mount(String source, String target, String fstype, long flags, String data);
+
+  /** umount2(2). */
+  int umount2(String target, int flags);
+
+  /** access(2): 0, or -errno (ENOTCONN tells a dead FUSE mount). */
+  int access(String path, int mode);
+
+  /**
+   * stat(2) of {@code path}, following symlinks: the st_mode (type and permission bits), or
+   * -errno. ENOTCONN here is how a FUSE mount whose server died shows itself.
+   */
+  int statMode(String path);
+
+  int getpid();
+
+  /** The text of an errno value (strerror). */
+  String strerror(int errno);
+}
