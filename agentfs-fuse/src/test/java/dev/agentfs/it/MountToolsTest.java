@@ -116,7 +116,9 @@ class MountToolsTest {
         fcntl.flock(out, fcntl.LOCK_EX | fcntl.LOCK_NB)
         t = os.open('.', os.O_TMPFILE | os.O_RDWR, 0o600)
         os.write(t, b'tmp')
-        os.link('/proc/self/fd/%%d' %% t, 'from-tmp', follow_symlinks=True)
+        # link(2) does not follow the /proc magic link; linkat(AT_SYMLINK_FOLLOW) does.
+        d = os.open('.', os.O_RDONLY)
+        os.link('/proc/self/fd/%%d' %% t, 'from-tmp', src_dir_fd=d, follow_symlinks=True)
         assert open('from-tmp','rb').read() == b'tmp'
         try:
             os.rename('f', 'f/x')
