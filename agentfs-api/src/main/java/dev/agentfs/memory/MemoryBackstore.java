@@ -242,6 +242,8 @@ public final class MemoryBackstore implements Backstore {
    */
   Chunk newChunk(int length, @Nullable Chunk src, int srcBytes) throws AgentFsException {
     int copy = src == null ? 0 : Math.min(Math.min(srcBytes, src.length), length);
+    // The threshold is soft: concurrent writers may each pass this check, and private chunks
+    // grow in place on the heap. Only the capacity is a hard limit (reserve() is a CAS).
     if (spillDirectory == null || heapBytes.get() + length <= spillThreshold) {
       byte[] data = new byte[length];
       if (src != null && copy > 0) {
