@@ -28,7 +28,7 @@ import org.jspecify.annotations.Nullable;
  * {@link #usedBytes()} counts each stored chunk once, however many copies share it. When a
  * capacity is set, an operation that would need more fails with ENOSPC before changing anything.
  * Spill: with a spill directory, chunks created while the heap part exceeds the spill threshold
- * go to a deleted-on-close host file instead; the capacity still bounds heap plus spill.
+ * go to an unlinked host file instead; the capacity still bounds heap plus spill.
  */
 public final class MemoryBackstore implements Backstore {
   /** The chunk size unless the builder says otherwise: 64 KiB. */
@@ -131,10 +131,10 @@ public final class MemoryBackstore implements Backstore {
     return spilledBytes.get();
   }
 
-  /** The spill file, once the first chunk has spilled; for tests and diagnostics. */
-  Optional<Path> spillFile() {
+  /** The spill file's size on the host, 0 before the first spill; for tests and diagnostics. */
+  long spillFileBytes() throws IOException {
     synchronized (spillLock) {
-      return spill == null ? Optional.empty() : Optional.of(spill.path());
+      return spill == null ? 0 : spill.fileSize();
     }
   }
 
@@ -242,6 +242,8 @@ public final class MemoryBackstore implements Backstore {
    */
   Chunk newChunk(int length, @Nullable Chunk src, int srcBytes) throws AgentFsException {
     int copy = src == null ? 0 : Math.min(Math.min(srcBytes, src.length), length);
+    // The threshold is soft: concurrent writers may each pass this check, and private chunks
+    // grow in place on the heap. Only the capacity is a hard limit (reserve() is a CAS).
     if (spillDirectory == null || heapBytes.get() + length <= spillThreshold) {
       byte[] data = new byte[length];
       if (src != null && copy > 0) {

@@ -11,7 +11,8 @@ import java.util.Arrays;
 /**
  * A host file of fixed-size chunk slots that takes chunk data once the heap passes the spill
  * threshold. Slots are recycled through a free list so the file does not grow without bound
- * under churn; the file is deleted when closed (and by the OS on exit, via DELETE_ON_CLOSE).
+ * under churn. It is opened DELETE_ON_CLOSE, which on Linux unlinks it at once: the data lives
+ * in an anonymous file that disappears with the process, even after a crash.
  *
  * <p>Positional {@link FileChannel} reads and writes are thread-safe, so only slot bookkeeping
  * is synchronised. Slots never written past a chunk's length may hold stale data from a former
@@ -38,8 +39,9 @@ final class SpillFile implements AutoCloseable {
             StandardOpenOption.DELETE_ON_CLOSE);
   }
 
-  Path path() {
-    return path;
+  /** Bytes the host file currently spans (its high-water mark of slots). */
+  long fileSize() throws IOException {
+    return channel.size();
   }
 
   synchronized long allocate() {
