@@ -24,10 +24,16 @@ public interface Content {
   /** Reads at {@code position} into {@code dst}; returns the count, 0 at or past the end. */
   int read(long position, ByteBuffer dst) throws AgentFsException;
 
-  /** Writes all of {@code src} at {@code position}, growing the size when it writes past it. */
+  /**
+   * Writes all of {@code src} at {@code position}, growing the size when it writes past it;
+   * on return {@code src.position()} equals its limit.
+   */
   void write(long position, ByteBuffer src) throws AgentFsException;
 
-  /** Sets the size; bytes past a shrink are gone, a grow reads as zeros. */
+  /**
+   * Sets the size; bytes past a shrink are gone, a grow reads as zeros. May fail with ENOSPC
+   * even when shrinking, when the boundary chunk is shared with a copy and must be unshared.
+   */
   void truncate(long size) throws AgentFsException;
 
   /** Reserves storage for the range (fallocate mode 0 / KEEP_SIZE). */
@@ -39,7 +45,10 @@ public interface Content {
   /** The first data offset at or after {@code offset}, or -1 when only a hole follows. */
   long seekData(long offset) throws AgentFsException;
 
-  /** The first hole offset at or after {@code offset} (the size counts as a hole). */
+  /**
+   * The first hole offset at or after {@code offset} (the size counts as a hole), or -1 when
+   * {@code offset} is at or past the size.
+   */
   long seekHole(long offset) throws AgentFsException;
 
   /** A copy that shares storage with this one until either is written. */
@@ -48,6 +57,9 @@ public interface Content {
   /** Makes written data durable (a no-op for memory). */
   void sync(boolean dataOnly) throws AgentFsException;
 
-  /** The owner will not use this object again; its storage may be reclaimed. Idempotent. */
+  /**
+   * The owner will not use this object again; its storage may be reclaimed. Idempotent. Any
+   * later call fails with ESTALE.
+   */
   void release();
 }
