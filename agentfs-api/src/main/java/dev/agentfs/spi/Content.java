@@ -2,6 +2,7 @@ package dev.agentfs.spi;
 
 import dev.agentfs.AgentFsException;
 import java.nio.ByteBuffer;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The bytes of one regular file, as a backstore keeps them. The core owns each content object
@@ -53,6 +54,20 @@ public interface Content {
 
   /** A copy that shares storage with this one until either is written. */
   Content copy() throws AgentFsException;
+
+  /** A stable identifier for {@link Backstore#openContent}; null for non-durable content. */
+  default @Nullable String id() {
+    return null;
+  }
+
+  /**
+   * The host file that holds these bytes, for kernel passthrough, or null when there is none.
+   * The core only hands it out after unsharing ({@link #copy()}), so writes through it never
+   * reach bytes a snapshot shares.
+   */
+  default java.nio.file.@Nullable Path hostPath() {
+    return null;
+  }
 
   /** Makes written data durable (a no-op for memory). */
   void sync(boolean dataOnly) throws AgentFsException;
