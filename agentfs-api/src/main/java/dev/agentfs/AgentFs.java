@@ -253,6 +253,7 @@ public final class AgentFs implements AutoCloseable {
     for (MountHandle m : mounts) {
       m.close();
     }
+    core.close();
     backstore.close();
   }
 

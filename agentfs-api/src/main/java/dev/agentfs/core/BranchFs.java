@@ -125,6 +125,9 @@ public final class BranchFs implements Vfs {
 
   /** The version of {@code ino} that the current epoch may mutate; caller holds freeze. */
   Inode writable(long ino) throws AgentFsException {
+    if (core.journaled) {
+      st.dirtyInodes.add(ino);
+    }
     Inode n = node(ino);
     if (n.epoch == st.epoch) {
       return n;
@@ -334,6 +337,9 @@ public final class BranchFs implements Vfs {
 
   /** The last link is gone: keep the inode while referenced, else free it. */
   private void dropLink(Inode n) {
+    if (core.journaled) {
+      st.dirtyInodes.add(n.ino);
+    }
     synchronized (st.tableLock) {
       st.table = st.table.without(n.ino);
     }
@@ -351,6 +357,57 @@ public final class BranchFs implements Vfs {
     Content ct = n.content;
     if (ct != null && !n.contentShared && n.epoch == st.epoch) {
       core.releaseContent(ct);
+    }
+  }
+
+  private void addEntry(Inode dir, Name name, long ino, int type) {
+    dir.addEntry(name, ino, type);
+    if (core.journaled) {
+      st.dirtyEntries.add(new BranchState.EntryKey(dir.ino, name));
+    }
+  }
+
+  private void removeEntry(Inode dir, Dirent e) {
+    dir.removeEntry(e);
+    if (core.journaled) {
+      st.dirtyEntries.add(new BranchState.EntryKey(dir.ino, e.name()));
+    }
+  }
+
+  // ---------------------------------------------------------------- replay (Journal)
+
+  /** The current-epoch version of {@code ino}, created when the log first mentions it. */
+  Inode replayInode(long ino, int mode, long btime) {
+    synchronized (st.tableLock) {
+      Inode cur = st.table.get(ino);
+      if (cur != null && cur.epoch == st.epoch && cur.type() == (mode & S_IFMT)) {
+        return cur;
+      }
+      Inode n = cur != null && cur.type() == (mode & S_IFMT) ? cur.copyFor(st.epoch)
+          : new Inode(ino, st.epoch, mode, 0, 0, btime, ROOT, Name.of(new byte[0]));
+      st.table = st.table.with(ino, n);
+      return n;
+    }
+  }
+
+  void replayGone(long ino) {
+    synchronized (st.tableLock) {
+      st.table = st.table.without(ino);
+    }
+  }
+
+  void replayEntry(long dir, Name name, long ino, int type, long cookie)
+      throws AgentFsException {
+    Inode d = writable(dir);
+    Dirent old = d.entries.get(name);
+    if (old != null) {
+      d.removeEntry(old);
+    }
+    if (ino != 0) {
+      Dirent e = new Dirent(name, ino, type, cookie);
+      d.entries = d.entries.with(name, e);
+      d.byCookie = d.byCookie.with(cookie, e);
+      d.nextCookie = Math.max(d.nextCookie, cookie + 1);
     }
   }
 
@@ -596,10 +653,13 @@ public final class BranchFs implements Vfs {
         }
         Inode x = newInode(c, d, mode, nm);
         x.target = target;
+        if (core.journaled) {
+          st.dirtyInodes.add(x.ino);
+        }
         synchronized (st.tableLock) {
           st.table = st.table.with(x.ino, x);
         }
-        d.addEntry(nm, x.ino, x.type());
+        addEntry(d, nm, x.ino, x.type());
         if (x.isDir()) {
           d.nlink++;
         }
@@ -667,7 +727,7 @@ public final class BranchFs implements Vfs {
         n.nlink++;
         long t = now();
         n.ctime = t;
-        d.addEntry(nm, n.ino, n.type());
+        addEntry(d, nm, n.ino, n.type());
         d.mtime = d.ctime = t;
         return n.attr();
       }, d, n);
@@ -732,7 +792,7 @@ public final class BranchFs implements Vfs {
             throw err(Errno.EISDIR, path(parent, rawName));
           }
           long t = now();
-          d.removeEntry(e);
+          removeEntry(d, e);
           d.mtime = d.ctime = t;
           n.ctime = t;
           if (rmdir) {
@@ -859,9 +919,9 @@ public final class BranchFs implements Vfs {
       throw err(Errno.ENOTEMPTY, path(dd.ino, dn.bytes));
     }
     long t = now();
-    sd.removeEntry(se);
+    removeEntry(sd, se);
     if (de != null && dst != null) {
-      dd.removeEntry(de);
+      removeEntry(dd, de);
       dst.ctime = t;
       if (dst.isDir()) {
         dst.nlink = 0;
@@ -873,7 +933,7 @@ public final class BranchFs implements Vfs {
         dropLink(dst);
       }
     }
-    dd.addEntry(dn, src.ino, src.type());
+    addEntry(dd, dn, src.ino, src.type());
     if (src.isDir() && sd != dd) {
       sd.nlink--;
       dd.nlink++;
@@ -902,10 +962,10 @@ public final class BranchFs implements Vfs {
       }
     }
     long t = now();
-    sd.removeEntry(se);
-    dd.removeEntry(de);
-    sd.addEntry(se.name(), dst.ino, dst.type());
-    dd.addEntry(de.name(), src.ino, src.type());
+    removeEntry(sd, se);
+    removeEntry(dd, de);
+    addEntry(sd, se.name(), dst.ino, dst.type());
+    addEntry(dd, de.name(), src.ino, src.type());
     if (sd != dd && src.isDir() != dst.isDir()) {
       if (src.isDir()) {
         sd.nlink--;
@@ -1095,6 +1155,7 @@ public final class BranchFs implements Vfs {
     if (ct != null) {
       ct.sync(datasync);
     }
+    core.syncMetadata();
   }
 
   // ---------------------------------------------------------------- directories
@@ -1154,6 +1215,7 @@ public final class BranchFs implements Vfs {
   @Override
   public void fsyncdir(long ino, long fh, boolean datasync) throws AgentFsException {
     dir(ino);
+    core.syncMetadata();
   }
 
   @Override

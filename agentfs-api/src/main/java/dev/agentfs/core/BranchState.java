@@ -28,6 +28,14 @@ final class BranchState {
   /** Unlinked inodes still open or known to the kernel; not part of any snapshot. */
   final ConcurrentHashMap<Long, Inode> orphans = new ConcurrentHashMap<>();
 
+  /** A directory entry changed since the last journal flush. */
+  record EntryKey(long dir, Name name) {}
+
+  /** Inodes and entries changed since the last journal flush (durable backstores only). */
+  final java.util.Set<Long> dirtyInodes = ConcurrentHashMap.newKeySet();
+
+  final java.util.Set<EntryKey> dirtyEntries = ConcurrentHashMap.newKeySet();
+
   BranchState(String name, @Nullable String baseSnapshot, LongTrie<Inode> table, long epoch,
       long createdNs) {
     this.name = name;

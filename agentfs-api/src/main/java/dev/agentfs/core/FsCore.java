@@ -15,7 +15,13 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
+import dev.agentfs.spi.MetadataLog;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -30,6 +36,8 @@ import org.jspecify.annotations.Nullable;
  * root reaches, skipping shared subtrees, and releases the rest.
  */
 public final class FsCore {
+  private static final Logger LOG = LoggerFactory.getLogger(FsCore.class);
+
   final Backstore backstore;
   final LongSupplier clock;
   final boolean rootBypass;
@@ -42,6 +50,17 @@ public final class FsCore {
   private final Map<String, SnapshotState> snapshots = new ConcurrentHashMap<>();
   private final Set<Content> contents = ConcurrentHashMap.newKeySet();
   private final List<ChangeListener> listeners = new CopyOnWriteArrayList<>();
+
+  /** Set when the backstore is durable: every change is logged (see {@link Journal}). */
+  final boolean journaled;
+
+  private final @Nullable Journal journal;
+
+  /** Content unreachable in memory but maybe still named by the durable log: released only
+   *  after the next synced flush, so a crash never replays a reference to a deleted file. */
+  private final List<Content> pendingRelease = new ArrayList<>();
+
+  private final @Nullable ScheduledExecutorService flusher;
 
   public FsCore(Backstore backstore, LongSupplier clockNanos, boolean rootBypass,
       boolean readOnly, boolean strictUtf8, int rootUid, int rootGid, int rootMode) {
@@ -57,6 +76,111 @@ public final class FsCore {
     BranchState main = new BranchState("main", null, LongTrie.<Inode>empty().with(1, root),
         epoch, now);
     branches.put("main", new BranchFs(this, main));
+    MetadataLog log = backstore.metadataLog();
+    this.journaled = log != null;
+    this.journal = log == null ? null : new Journal(this, log);
+    if (journal != null) {
+      try {
+        long maxIno = journal.replay();
+        inos.set(Math.max(inos.get(), maxIno + 1));
+        collectGarbage();
+        Set<String> live = new java.util.HashSet<>();
+        for (Content c : contents) {
+          if (c.id() != null) {
+            live.add(c.id());
+          }
+        }
+        backstore.retainOnly(live);
+        if (maxIno == BranchFs.ROOT && branch("main").st.table.size() == 1) {
+          main.dirtyInodes.add(BranchFs.ROOT);
+        }
+        journal.flushAll(true);
+      } catch (AgentFsException e) {
+        throw new IllegalStateException("cannot open " + backstore.name() + ": "
+            + e.getMessage(), e);
+      }
+      flusher = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "agentfs-journal");
+        t.setDaemon(true);
+        return t;
+      });
+      flusher.scheduleWithFixedDelay(this::backgroundFlush, 2, 2, TimeUnit.SECONDS);
+    } else {
+      flusher = null;
+    }
+  }
+
+  private void backgroundFlush() {
+    try {
+      syncMetadata();
+    } catch (AgentFsException | RuntimeException e) {
+      LOG.warn("background metadata flush failed: {}", e.getMessage());
+    }
+  }
+
+  /** Makes every change so far durable (no-op without a durable backstore). */
+  public void syncMetadata() throws AgentFsException {
+    Journal j = journal;
+    if (j == null) {
+      return;
+    }
+    List<Content> release;
+    synchronized (pendingRelease) {
+      release = new ArrayList<>(pendingRelease);
+    }
+    j.flushAll(true);
+    releaseAfterFlush(release);
+  }
+
+  private void releaseAfterFlush(List<Content> release) {
+    if (release.isEmpty()) {
+      return;
+    }
+    synchronized (pendingRelease) {
+      pendingRelease.removeAll(release);
+    }
+    for (Content c : release) {
+      c.release();
+    }
+  }
+
+  /** Final flush; stops the background flusher. The backstore is closed by the owner. */
+  public void close() {
+    if (flusher != null) {
+      flusher.shutdownNow();
+      try {
+        flusher.awaitTermination(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      try {
+        syncMetadata();
+      } catch (AgentFsException e) {
+        LOG.warn("final metadata flush failed: {}", e.getMessage());
+      }
+    }
+  }
+
+  List<BranchFs> liveBranches() {
+    return new ArrayList<>(branches.values());
+  }
+
+  Content openContentUnchecked(String id) {
+    try {
+      Content c = backstore.openContent(id);
+      contents.add(c);
+      return c;
+    } catch (AgentFsException e) {
+      // Only corruption outside our control gets here (releases wait for a synced flush).
+      LOG.warn("content {} is missing ({}); the file reads as empty", id, e.getMessage());
+      try {
+        Content c = backstore.newContent();
+        contents.add(c);
+        return c;
+      } catch (AgentFsException e2) {
+        throw new IllegalStateException(e2);
+      }
+    }
   }
 
   long newIno() {
@@ -66,17 +190,32 @@ public final class FsCore {
   Content newContent() throws AgentFsException {
     Content c = backstore.newContent();
     contents.add(c);
+    if (journal != null) {
+      journal.remember(c);
+    }
     return c;
   }
 
   Content copyContent(Content c) throws AgentFsException {
     Content copy = c.copy();
     contents.add(copy);
+    if (journal != null) {
+      journal.remember(copy);
+    }
     return copy;
   }
 
   void releaseContent(Content c) {
     if (contents.remove(c)) {
+      if (journal != null) {
+        journal.forget(c);
+        if (!journal.replaying()) {
+          synchronized (pendingRelease) {
+            pendingRelease.add(c);
+          }
+          return;
+        }
+      }
       c.release();
     }
   }
@@ -159,15 +298,33 @@ public final class FsCore {
 
   /** Freezes {@code branch}'s current tree as snapshot {@code name}; O(1). */
   public void snapshot(String branch, String name) throws AgentFsException {
+    snapshotAt(branch, name, clock.getAsLong());
+  }
+
+  void snapshotAt(String branch, String name, long createdNs) throws AgentFsException {
+    if (journal == null) {
+      freeze(branch, name, createdNs);
+    } else {
+      // Lock order: journal monitor before a branch's freeze lock, as Journal.flushAll takes them.
+      synchronized (journal) {
+        freeze(branch, name, createdNs);
+      }
+    }
+  }
+
+  private void freeze(String branch, String name, long createdNs) throws AgentFsException {
     checkLabel("snapshot", name);
     BranchFs b = branch(branch);
     BranchState st = b.st;
     st.freeze.writeLock().lock();
     try {
-      SnapshotState s = new SnapshotState(name, branch, st.table, clock.getAsLong());
-      if (snapshots.putIfAbsent(name, s) != null) {
+      if (snapshots.containsKey(name)) {
         throw new AgentFsException(Errno.EEXIST, "snapshot " + name);
       }
+      if (journal != null && !journal.replaying()) {
+        journal.flushWith(b, Journal.snapshotRecord(branch, name, createdNs));
+      }
+      snapshots.put(name, new SnapshotState(name, branch, st.table, createdNs));
       st.epoch = epochs.getAndIncrement();
     } finally {
       st.freeze.writeLock().unlock();
@@ -176,22 +333,47 @@ public final class FsCore {
 
   /** A new writable branch whose tree starts as snapshot {@code from}; O(1). */
   public BranchFs createBranch(String name, String from) throws AgentFsException {
+    return createBranchAt(name, from, clock.getAsLong());
+  }
+
+  synchronized BranchFs createBranchAt(String name, String from, long createdNs)
+      throws AgentFsException {
     checkLabel("branch", name);
     SnapshotState s = snap(from);
-    BranchState st = new BranchState(name, from, s.table(), epochs.getAndIncrement(),
-        clock.getAsLong());
-    BranchFs b = new BranchFs(this, st);
-    if (branches.putIfAbsent(name, b) != null) {
+    if (branches.containsKey(name)) {
       throw new AgentFsException(Errno.EEXIST, "branch " + name);
     }
+    if (journal != null && !journal.replaying()) {
+      journal.flushWith(null, Journal.branchRecord(name, from, createdNs));
+    }
+    BranchState st = new BranchState(name, from, s.table(), epochs.getAndIncrement(),
+        createdNs);
+    BranchFs b = new BranchFs(this, st);
+    branches.put(name, b);
     return b;
   }
 
   public void deleteSnapshot(String name) throws AgentFsException {
-    if (snapshots.remove(name) == null) {
+    dropSnapshot(name);
+    collectGarbage();
+  }
+
+  synchronized void dropSnapshot(String name) throws AgentFsException {
+    if (!snapshots.containsKey(name)) {
       throw new AgentFsException(Errno.ENOENT, "snapshot " + name);
     }
-    collectGarbage();
+    if (journal != null && !journal.replaying()) {
+      journal.flushWith(null, Journal.deleteSnapshotRecord(name));
+    }
+    snapshots.remove(name);
+  }
+
+  synchronized void dropBranch(String name) throws AgentFsException {
+    branch(name);
+    if (journal != null && !journal.replaying()) {
+      journal.flushWith(null, Journal.deleteBranchRecord(name));
+    }
+    branches.remove(name);
   }
 
   public void deleteBranch(String name) throws AgentFsException {
@@ -204,7 +386,7 @@ public final class FsCore {
       throw new AgentFsException(Errno.EBUSY, "branch " + name, null,
           b.openHandles() + " open handles");
     }
-    branches.remove(name);
+    dropBranch(name);
     collectGarbage();
   }
 
@@ -212,7 +394,20 @@ public final class FsCore {
    * Releases content no live branch, orphan or snapshot reaches. Stops every branch's writers
    * for the duration (they hold the freeze lock shared), so nothing is created mid-sweep.
    */
-  public synchronized void collectGarbage() {
+  public void collectGarbage() {
+    synchronized (this) {
+      sweep();
+    }
+    if (journal != null && !journal.replaying()) {
+      try {
+        syncMetadata();
+      } catch (AgentFsException e) {
+        LOG.warn("metadata flush after garbage collection failed: {}", e.getMessage());
+      }
+    }
+  }
+
+  private void sweep() {
     List<BranchFs> live = new ArrayList<>(branches.values());
     for (BranchFs b : live) {
       b.st.freeze.writeLock().lock();
