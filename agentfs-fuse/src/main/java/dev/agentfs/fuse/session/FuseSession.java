@@ -128,8 +128,10 @@ public final class FuseSession implements MountHandle {
   private static void checkMountPoint(Path mp, MountOptions options, Syscalls sys)
       throws AgentFsException {
     String path = mp.toString();
-    int mode = sys.statMode(path);
-    if (mode == -Syscalls.ENOTCONN || mode == -Syscalls.ECONNABORTED) {
+    // statfs, not stat: the kernel may answer stat from its attribute cache even when the
+    // server is gone, but statfs always asks the server.
+    int probe = sys.statfs(path);
+    if (probe == -Syscalls.ENOTCONN || probe == -Syscalls.ECONNABORTED) {
       if (!options.cleanStale()) {
         throw new AgentFsException(Errno.ENOTCONN, path, null,
             "a dead FUSE mount is left here (transport endpoint is not connected); unmount it "
@@ -141,8 +143,8 @@ public final class FuseSession implements MountHandle {
         throw new AgentFsException(Errno.of(-r), path, null,
             "cannot detach the stale mount: " + sys.strerror(-r));
       }
-      mode = sys.statMode(path);
     }
+    int mode = sys.statMode(path);
     if (mode == -Syscalls.ENOENT) {
       throw new AgentFsException(Errno.ENOENT, path, null,
           "the mount point does not exist; create the directory first");
@@ -381,6 +383,16 @@ public final class FuseSession implements MountHandle {
   }
 
   private void unmount() {
+    if (!alive) {
+      // Our connection is gone, and with it our claim on the device number: another mount
+      // may now sit here with the same one. Only a dead mount (statfs ENOTCONN) is detached.
+      int probe = sys.statfs(target);
+      if (probe == -Syscalls.ENOTCONN || probe == -Syscalls.ECONNABORTED) {
+        sys.umount2(target, Syscalls.MNT_DETACH);
+      }
+      mounted = false;
+      return;
+    }
     MountTable.Entry e = MountTable.at(mountPoint);
     if (e == null || !e.isFuse() || (connectionId >= 0 && e.minor() != connectionId)) {
       mounted = false; // unmounted behind our back; nothing of ours is there any more
@@ -421,7 +433,9 @@ public final class FuseSession implements MountHandle {
 
   /** Ends the connection through fusectl so blocked workers return ENODEV. */
   private void abortConnection() {
-    if (connectionId < 0) {
+    // While our workers still read, the connection (and its device number) is ours; once it
+    // ended, the number may already belong to someone else's mount.
+    if (connectionId < 0 || !alive) {
       return;
     }
     Path abort = Path.of(FUSECTL, Integer.toString(connectionId), "abort");
