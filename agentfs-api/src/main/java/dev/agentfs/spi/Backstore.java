@@ -1,7 +1,9 @@
 package dev.agentfs.spi;
 
 import dev.agentfs.AgentFsException;
+import dev.agentfs.Errno;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Where file content lives. A backstore hands out {@link Content} objects, reports capacity for
@@ -32,6 +34,25 @@ public interface Backstore extends AutoCloseable {
   default long availableBytes() {
     return Math.max(0, capacityBytes() - usedBytes());
   }
+
+  /**
+   * The metadata log of a durable backstore ({@link BackstoreFeature#DURABLE}), or null when
+   * the backstore keeps nothing across restarts.
+   */
+  default @Nullable MetadataLog metadataLog() {
+    return null;
+  }
+
+  /** Re-opens the content whose {@link Content#id()} is {@code id} (durable backstores). */
+  default Content openContent(String id) throws AgentFsException {
+    throw new AgentFsException(Errno.ENOTSUP, id, null, name() + " does not keep content");
+  }
+
+  /**
+   * Deletes stored content whose id is not in {@code live}: what a crash left behind between
+   * creating content and logging it. Called once after replay.
+   */
+  default void retainOnly(Set<String> live) throws AgentFsException {}
 
   @Override
   void close();

@@ -1,0 +1,357 @@
+package dev.agentfs;
+
+import dev.agentfs.core.BranchFs;
+import dev.agentfs.core.FsCore;
+import dev.agentfs.core.TreeDiff;
+import dev.agentfs.memory.MemoryBackstore;
+import dev.agentfs.spi.Backstore;
+import dev.agentfs.spi.MountHandle;
+import dev.agentfs.spi.TransportProvider;
+import dev.agentfs.vfs.Caller;
+import dev.agentfs.vfs.ChangeListener;
+import dev.agentfs.vfs.Vfs;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.ServiceLoader;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.LongSupplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An isolated, snapshot-able filesystem for one agent (or many): a copy-on-write tree with
+ * O(1) snapshots and writable branches, stored in a {@link Backstore}, usable from Java through
+ * {@link Branch} and from any process once mounted with FUSE.
+ *
+ * <pre>{@code
+ * try (AgentFs fs = AgentFs.builder().build()) {
+ *   Branch main = fs.main();
+ *   main.mkdirs("/src");
+ *   main.write("/src/App.java", "class App {}");
+ *   Snapshot base = main.snapshot("base");
+ *   Branch task = fs.createBranch("task-1", base);
+ *   task.write("/src/App.java", "class App { int x; }");
+ *   fs.diff("base", "task-1").forEach(System.out::println);   // MODIFIED /src/App.java
+ *   main.readString("/src/App.java");                         // still "class App {}"
+ * }
+ * }</pre>
+ *
+ * Thread-safe. {@link #close()} unmounts every mount of this instance and closes the backstore.
+ */
+public final class AgentFs implements AutoCloseable {
+  /** The name of the branch every filesystem starts with. */
+  public static final String MAIN = "main";
+
+  private final Configuration config;
+  private final Backstore backstore;
+  private final FsCore core;
+  private final List<MountHandle> mounts = new CopyOnWriteArrayList<>();
+  private volatile boolean closed;
+
+  private AgentFs(Configuration config, Backstore backstore, FsCore core) {
+    this.config = config;
+    this.backstore = backstore;
+    this.core = core;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public Configuration configuration() {
+    return config;
+  }
+
+  public Backstore backstore() {
+    return backstore;
+  }
+
+  /** The default branch. */
+  public Branch main() {
+    return wrap(MAIN);
+  }
+
+  private Branch wrap(String name) {
+    try {
+      return new Branch(core, core.branch(name), Caller.ROOT);
+    } catch (AgentFsException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  public Branch branch(String name) throws AgentFsException {
+    return new Branch(core, core.branch(name), Caller.ROOT);
+  }
+
+  public List<Branch> branches() {
+    List<Branch> out = new ArrayList<>();
+    for (String n : core.branchNames()) {
+      try {
+        out.add(branch(n));
+      } catch (AgentFsException e) {
+        // deleted meanwhile
+      }
+    }
+    return out;
+  }
+
+  /** Snapshots the default branch. */
+  public Snapshot snapshot(String name) throws AgentFsException {
+    return main().snapshot(name);
+  }
+
+  public Snapshot getSnapshot(String name) throws AgentFsException {
+    return new Snapshot(name, core.snapshotBranch(name), core.snapshotCreatedNs(name));
+  }
+
+  public List<Snapshot> snapshots() {
+    List<Snapshot> out = new ArrayList<>();
+    for (String n : core.snapshotNames()) {
+      try {
+        out.add(getSnapshot(n));
+      } catch (AgentFsException e) {
+        // deleted meanwhile
+      }
+    }
+    return out;
+  }
+
+  /** A new writable branch starting from {@code from}; O(1). */
+  public Branch createBranch(String name, Snapshot from) throws AgentFsException {
+    BranchFs b = core.createBranch(name, from.name());
+    return new Branch(core, b, Caller.ROOT);
+  }
+
+  /** Deletes a snapshot and reclaims the storage only it used. */
+  public void deleteSnapshot(String name) throws AgentFsException {
+    core.deleteSnapshot(name);
+  }
+
+  /** Deletes a branch (EBUSY while files are open in it) and reclaims what only it used. */
+  public void deleteBranch(String name) throws AgentFsException {
+    core.deleteBranch(name);
+  }
+
+  /** What changed between two snapshots or branches, named by their names. */
+  public List<TreeDiff.Change> diff(String from, String to) throws AgentFsException {
+    return core.diff(from, to);
+  }
+
+  /** The inode-level view of the default branch. */
+  public Vfs vfs() {
+    return main().vfs();
+  }
+
+  /** Told about every change in every branch; see {@link ChangeListener}. */
+  public void addListener(ChangeListener l) {
+    core.addListener(l);
+  }
+
+  public void removeListener(ChangeListener l) {
+    core.removeListener(l);
+  }
+
+  /** The core, for transports and tools in this project. */
+  public FsCore core() {
+    return core;
+  }
+
+  /**
+   * Mounts the default branch at {@code mountPoint} with the configured transport. Returns
+   * when the kernel answers requests; {@link #close()} unmounts.
+   */
+  public MountHandle mount(Path mountPoint) throws AgentFsException {
+    return mount(main(), mountPoint);
+  }
+
+  public MountHandle mount(Branch branch, Path mountPoint) throws AgentFsException {
+    if (closed) {
+      throw new AgentFsException(Errno.EBADF, mountPoint.toString(), null, "AgentFs is closed");
+    }
+    TransportProvider t = transport(config.transport(), mountPoint);
+    MountHandle m = t.mount(branch.vfs(), mountPoint, config);
+    ChangeListener inval = new ChangeListener() {
+      @Override
+      public void inodeChanged(long ino) {
+        m.invalidateInode(ino);
+      }
+
+      @Override
+      public void entryChanged(long parent, byte[] name) {
+        m.invalidateEntry(parent, name);
+      }
+    };
+    core.addListener(inval);
+    MountHandle tracked = new MountHandle() {
+      @Override
+      public Path mountPoint() {
+        return m.mountPoint();
+      }
+
+      @Override
+      public java.util.Set<String> grantedFeatures() {
+        return m.grantedFeatures();
+      }
+
+      @Override
+      public boolean isAlive() {
+        return m.isAlive();
+      }
+
+      @Override
+      public void invalidateInode(long ino) {
+        m.invalidateInode(ino);
+      }
+
+      @Override
+      public void invalidateEntry(long parent, byte[] name) {
+        m.invalidateEntry(parent, name);
+      }
+
+      @Override
+      public void close() {
+        core.removeListener(inval);
+        mounts.remove(this);
+        m.close();
+      }
+    };
+    mounts.add(tracked);
+    return tracked;
+  }
+
+  private static TransportProvider transport(String name, Path mountPoint)
+      throws AgentFsException {
+    List<String> seen = new ArrayList<>();
+    for (TransportProvider p : ServiceLoader.load(TransportProvider.class)) {
+      seen.add(p.name());
+      if (p.name().equals(name)) {
+        String why = p.unavailableReason();
+        if (why != null) {
+          throw new AgentFsException(Errno.ENODEV, mountPoint.toString(), null, why);
+        }
+        return p;
+      }
+    }
+    throw new AgentFsException(Errno.ENOSYS, mountPoint.toString(), null,
+        "no transport named '" + name + "' on the class path (found " + seen
+            + "); add the agentfs-fuse module");
+  }
+
+  /** The mounts of this instance that are still open. */
+  public List<MountHandle> mounts() {
+    return List.copyOf(mounts);
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    for (MountHandle m : mounts) {
+      m.close();
+    }
+    backstore.close();
+  }
+
+  /**
+   * Collects the backstore, clock and {@link Configuration} for a new {@link AgentFs}. Unset
+   * values take documented defaults: an unbounded in-memory backstore, the system clock,
+   * {@link Configuration#defaults()}, a root directory owned by uid/gid 0 with mode 0755.
+   */
+  public static final class Builder {
+    private @Nullable Backstore backstore;
+    private Configuration.Builder config = Configuration.builder();
+    private LongSupplier clock = Builder::systemNanos;
+    private int rootUid;
+    private int rootGid;
+    private int rootMode = 0755;
+
+    private Builder() {}
+
+    private static long systemNanos() {
+      Instant now = Instant.now();
+      return now.getEpochSecond() * 1_000_000_000L + now.getNano();
+    }
+
+    public Builder backstore(Backstore b) {
+      this.backstore = Objects.requireNonNull(b, "backstore");
+      return this;
+    }
+
+    public Builder configuration(Configuration c) {
+      this.config = c.toBuilder();
+      return this;
+    }
+
+    public Builder transport(String name) {
+      config.transport(name);
+      return this;
+    }
+
+    public Builder threads(int n) {
+      config.threads(n);
+      return this;
+    }
+
+    public Builder passthrough(boolean on) {
+      config.passthrough(on ? Passthrough.REQUIRED : Passthrough.OFF);
+      return this;
+    }
+
+    public Builder passthrough(Passthrough p) {
+      config.passthrough(p);
+      return this;
+    }
+
+    public Builder enable(Feature... fs) {
+      config.enable(fs);
+      return this;
+    }
+
+    public Builder disable(Feature... fs) {
+      config.disable(fs);
+      return this;
+    }
+
+    /** The clock for timestamps, in nanoseconds since the epoch (tests inject a fake one). */
+    public Builder clock(LongSupplier nanos) {
+      this.clock = Objects.requireNonNull(nanos, "clock");
+      return this;
+    }
+
+    /** Owner and mode of the root directory of a new filesystem. */
+    public Builder root(int uid, int gid, int mode) {
+      if (uid < 0 || gid < 0 || (mode & ~07777) != 0) {
+        throw new IllegalArgumentException("bad root owner/mode " + uid + ":" + gid + " "
+            + Integer.toOctalString(mode));
+      }
+      this.rootUid = uid;
+      this.rootGid = gid;
+      this.rootMode = mode;
+      return this;
+    }
+
+    public AgentFs build() {
+      Configuration c = config.build();
+      Backstore b = backstore != null ? backstore : MemoryBackstore.create();
+      FsCore core = new FsCore(b, clock, c.has(Feature.ROOT_BYPASS), c.has(Feature.READ_ONLY),
+          c.has(Feature.STRICT_UTF8_NAMES), rootUid, rootGid, rootMode);
+      return new AgentFs(c, b, core);
+    }
+
+    /** Builds and mounts the default branch; closing the result unmounts. */
+    public AgentFs mount(Path mountPoint) throws AgentFsException {
+      AgentFs fs = build();
+      try {
+        fs.mount(mountPoint);
+      } catch (AgentFsException | RuntimeException e) {
+        fs.close();
+        throw e;
+      }
+      return fs;
+    }
+  }
+}

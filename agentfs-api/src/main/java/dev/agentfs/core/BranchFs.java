@@ -1,0 +1,1430 @@
+package dev.agentfs.core;
+
+import static dev.agentfs.vfs.Modes.*;
+
+import dev.agentfs.AgentFsException;
+import dev.agentfs.Errno;
+import dev.agentfs.spi.Content;
+import dev.agentfs.vfs.Attr;
+import dev.agentfs.vfs.Caller;
+import dev.agentfs.vfs.Created;
+import dev.agentfs.vfs.DirSink;
+import dev.agentfs.vfs.FileLock;
+import dev.agentfs.vfs.SetAttr;
+import dev.agentfs.vfs.StatFs;
+import dev.agentfs.vfs.Vfs;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Lock;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The POSIX semantics of one writable branch, as the {@link Vfs} contract the transports and
+ * the Java API call. Reads take no lock beyond the branch's shared freeze lock; a mutation
+ * locks only the inodes it touches (in inode-number order, so two operations never deadlock),
+ * and replaces the branch's inode-table root only when an inode is created, removed, or first
+ * changed after a snapshot. Permission checks follow Linux: search permission on the parent,
+ * write+search to change a directory, sticky-directory ownership, owner-only chmod and utimes,
+ * root-only chown, setuid/setgid stripping on write, truncate and chown.
+ */
+public final class BranchFs implements Vfs {
+  /** The largest file size, as tmpfs on 64-bit Linux (MAX_LFS_FILESIZE). */
+  static final long MAX_FILE_SIZE = Long.MAX_VALUE;
+
+  static final int MAX_LINKS = 65000;
+  static final int MAX_SYMLINK = 4095;
+  static final int MAX_XATTR_VALUE = 65536;
+  static final int MAX_XATTR_NAME = 255;
+  static final long MAX_INODES = 1L << 32;
+
+  private static final byte[] DOT = {'.'};
+  private static final byte[] DOTDOT = {'.', '.'};
+
+  private final FsCore core;
+  final BranchState st;
+  private final LockTable locks = new LockTable();
+  private final ConcurrentHashMap<Long, Handle> handles = new ConcurrentHashMap<>();
+  private final AtomicLong nextFh = new AtomicLong(1);
+  private final ConcurrentHashMap<Long, Refs> refs = new ConcurrentHashMap<>();
+
+  private static final class Handle {
+    final long ino;
+    final int flags;
+
+    Handle(long ino, int flags) {
+      this.ino = ino;
+      this.flags = flags;
+    }
+
+    boolean readable() {
+      return (flags & O_ACCMODE) != O_WRONLY;
+    }
+
+    boolean writable() {
+      return (flags & O_ACCMODE) != O_RDONLY;
+    }
+  }
+
+  private static final class Refs {
+    long lookups;
+    int opens;
+  }
+
+  @FunctionalInterface
+  private interface Op<T> {
+    T run() throws AgentFsException;
+  }
+
+  BranchFs(FsCore core, BranchState st) {
+    this.core = core;
+    this.st = st;
+  }
+
+  /** The branch's name. */
+  public String name() {
+    return st.name;
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private long now() {
+    return core.clock.getAsLong();
+  }
+
+  private static AgentFsException err(Errno e, @Nullable String what) {
+    return new AgentFsException(e, what);
+  }
+
+  private static String path(long ino) {
+    return "inode " + ino;
+  }
+
+  private static String path(long parent, byte[] name) {
+    return "inode " + parent + "/" + new String(name, StandardCharsets.UTF_8);
+  }
+
+  Inode node(long ino) throws AgentFsException {
+    Inode n = st.table.get(ino);
+    if (n == null) {
+      n = st.orphans.get(ino);
+      if (n == null) {
+        throw err(Errno.ENOENT, path(ino));
+      }
+    }
+    return n;
+  }
+
+  /** The version of {@code ino} that the current epoch may mutate; caller holds freeze. */
+  Inode writable(long ino) throws AgentFsException {
+    Inode n = node(ino);
+    if (n.epoch == st.epoch) {
+      return n;
+    }
+    synchronized (st.tableLock) {
+      boolean orphan = false;
+      Inode cur = st.table.get(ino);
+      if (cur == null) {
+        cur = st.orphans.get(ino);
+        orphan = true;
+      }
+      if (cur == null) {
+        throw err(Errno.ENOENT, path(ino));
+      }
+      if (cur.epoch == st.epoch) {
+        return cur;
+      }
+      Inode copy = cur.copyFor(st.epoch);
+      if (orphan) {
+        st.orphans.put(ino, copy);
+      } else {
+        st.table = st.table.with(ino, copy);
+      }
+      return copy;
+    }
+  }
+
+  private <T> T mutate(Op<T> op) throws AgentFsException {
+    if (core.readOnly) {
+      throw err(Errno.EROFS, null);
+    }
+    Lock l = st.freeze.readLock();
+    l.lock();
+    try {
+      return op.run();
+    } finally {
+      l.unlock();
+    }
+  }
+
+  private <T> T shared(Op<T> op) throws AgentFsException {
+    Lock l = st.freeze.readLock();
+    l.lock();
+    try {
+      return op.run();
+    } finally {
+      l.unlock();
+    }
+  }
+
+  /** Runs {@code op} holding the monitors of {@code nodes}, taken in inode order. */
+  private static <T> T locked(Op<T> op, Inode... nodes) throws AgentFsException {
+    Inode[] sorted = Arrays.stream(nodes).distinct()
+        .sorted(Comparator.comparingLong((Inode n) -> n.ino)).toArray(Inode[]::new);
+    return lockFrom(sorted, 0, op);
+  }
+
+  private static <T> T lockFrom(Inode[] nodes, int i, Op<T> op) throws AgentFsException {
+    if (i == nodes.length) {
+      return op.run();
+    }
+    synchronized (nodes[i]) {
+      return lockFrom(nodes, i + 1, op);
+    }
+  }
+
+  Name name(byte[] b, long parent) throws AgentFsException {
+    if (b.length == 0) {
+      throw err(Errno.ENOENT, path(parent, b));
+    }
+    if (b.length > Name.MAX) {
+      throw err(Errno.ENAMETOOLONG, path(parent, b));
+    }
+    for (byte x : b) {
+      if (x == '/' || x == 0) {
+        throw err(Errno.EINVAL, path(parent, b));
+      }
+    }
+    if (core.strictUtf8) {
+      try {
+        StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b));
+      } catch (CharacterCodingException e) {
+        throw err(Errno.EILSEQ, path(parent, b));
+      }
+    }
+    return Name.of(b.clone());
+  }
+
+  private boolean privileged(Caller c) {
+    return c.uid() == 0 && core.rootBypass;
+  }
+
+  /** Linux generic_permission: owner, group or other bits; root passes all but a bare exec. */
+  void check(Caller c, Inode n, int mask) throws AgentFsException {
+    if (mask == 0) {
+      return;
+    }
+    if (privileged(c)) {
+      if ((mask & X_OK) == 0 || n.isDir() || (n.mode & 0111) != 0) {
+        return;
+      }
+      throw err(Errno.EACCES, path(n.ino));
+    }
+    int m = n.mode;
+    int bits;
+    if (c.uid() == n.uid) {
+      bits = (m >>> 6) & 7;
+    } else if (c.inGroup(n.gid)) {
+      bits = (m >>> 3) & 7;
+    } else {
+      bits = m & 7;
+    }
+    if ((bits & mask) != mask) {
+      throw err(Errno.EACCES, path(n.ino));
+    }
+  }
+
+  /** In a sticky directory only the owner of the entry or of the directory may remove it. */
+  private void checkSticky(Caller c, Inode dir, Inode child) throws AgentFsException {
+    if ((dir.mode & S_ISVTX) != 0 && !privileged(c) && c.uid() != child.uid
+        && c.uid() != dir.uid) {
+      throw err(Errno.EPERM, path(child.ino));
+    }
+  }
+
+  private Inode dir(long ino) throws AgentFsException {
+    Inode d = node(ino);
+    if (!d.isDir()) {
+      throw err(Errno.ENOTDIR, path(ino));
+    }
+    return d;
+  }
+
+  /** Strips setuid, and setgid when group-executable, as Linux does on write by non-root. */
+  private void killPriv(Caller c, Inode n) {
+    if (!privileged(c)) {
+      killSuidSgid(n);
+    }
+  }
+
+  private static void killSuidSgid(Inode n) {
+    int m = n.mode;
+    m &= ~S_ISUID;
+    if ((m & 0010) != 0) {
+      m &= ~S_ISGID;
+    }
+    n.mode = m;
+  }
+
+  /** The content a write may change: created on first use, copied if a snapshot shares it. */
+  private Content own(Inode n) throws AgentFsException {
+    Content ct = n.content;
+    if (ct == null) {
+      ct = core.newContent();
+      n.content = ct;
+      n.contentShared = false;
+    } else if (n.contentShared) {
+      ct = core.copyContent(ct);
+      n.content = ct;
+      n.contentShared = false;
+    }
+    return ct;
+  }
+
+  private void ref(long ino) {
+    refs.compute(ino, (k, r) -> {
+      Refs x = r == null ? new Refs() : r;
+      x.lookups++;
+      return x;
+    });
+  }
+
+  private void opened(long ino) {
+    refs.compute(ino, (k, r) -> {
+      Refs x = r == null ? new Refs() : r;
+      x.opens++;
+      return x;
+    });
+  }
+
+  private boolean referenced(long ino) {
+    Refs r = refs.get(ino);
+    return r != null && (r.lookups > 0 || r.opens > 0);
+  }
+
+  private void unref(long ino, long lookups, int opens) {
+    boolean[] gone = new boolean[1];
+    refs.computeIfPresent(ino, (k, r) -> {
+      r.lookups = Math.max(0, r.lookups - lookups);
+      r.opens = Math.max(0, r.opens - opens);
+      if (r.lookups == 0 && r.opens == 0) {
+        gone[0] = true;
+        return null;
+      }
+      return r;
+    });
+    if (gone[0]) {
+      Inode o = st.orphans.get(ino);
+      if (o != null && o.nlink == 0) {
+        if (st.orphans.remove(ino, o)) {
+          free(o);
+        }
+      }
+    }
+  }
+
+  /** The last link is gone: keep the inode while referenced, else free it. */
+  private void dropLink(Inode n) {
+    synchronized (st.tableLock) {
+      st.table = st.table.without(n.ino);
+    }
+    if (referenced(n.ino)) {
+      st.orphans.put(n.ino, n);
+      if (!referenced(n.ino) && st.orphans.remove(n.ino, n)) {
+        free(n);
+      }
+    } else {
+      free(n);
+    }
+  }
+
+  private void free(Inode n) {
+    Content ct = n.content;
+    if (ct != null && !n.contentShared && n.epoch == st.epoch) {
+      core.releaseContent(ct);
+    }
+  }
+
+  private void changedInode(long ino) {
+    core.fireInode(this, ino);
+  }
+
+  private void changedEntry(long parent, Name name) {
+    core.fireEntry(this, parent, name.bytes);
+  }
+
+  private Handle handle(long fh, long ino) throws AgentFsException {
+    Handle h = handles.get(fh);
+    if (h == null || h.ino != ino) {
+      throw err(Errno.EBADF, path(ino));
+    }
+    return h;
+  }
+
+  private long newHandle(long ino, int flags) {
+    long fh = nextFh.getAndIncrement();
+    handles.put(fh, new Handle(ino, flags));
+    opened(ino);
+    return fh;
+  }
+
+  // ---------------------------------------------------------------- lookup and attributes
+
+  @Override
+  public Attr lookup(Caller c, long parent, byte[] name) throws AgentFsException {
+    Inode child = resolveChild(c, parent, name);
+    ref(child.ino);
+    return child.attr();
+  }
+
+  /** Lookup without adding a kernel reference, for path walks by the Java API. */
+  public long lookupNoRef(Caller c, long parent, byte[] name) throws AgentFsException {
+    return resolveChild(c, parent, name).ino;
+  }
+
+  Inode resolveChild(Caller c, long parent, byte[] name) throws AgentFsException {
+    Inode d = dir(parent);
+    check(c, d, X_OK);
+    if (Arrays.equals(name, DOT)) {
+      return d;
+    }
+    if (Arrays.equals(name, DOTDOT)) {
+      return node(d.parent);
+    }
+    if (name.length > Name.MAX) {
+      throw err(Errno.ENAMETOOLONG, path(parent, name));
+    }
+    Dirent e = d.entries.get(Name.of(name));
+    if (e == null) {
+      throw err(Errno.ENOENT, path(parent, name));
+    }
+    return node(e.ino());
+  }
+
+  @Override
+  public void forget(long ino, long nlookup) {
+    unref(ino, nlookup, 0);
+  }
+
+  @Override
+  public Attr getattr(Caller c, long ino, long fh) throws AgentFsException {
+    return node(ino).attr();
+  }
+
+  @Override
+  public Attr setattr(Caller c, long ino, long fh, SetAttr s) throws AgentFsException {
+    Handle h = fh != 0 ? handles.get(fh) : null;
+    Attr a = mutate(() -> {
+      Inode n = writable(ino);
+      return locked(() -> {
+        applySetattr(c, n, h, s);
+        return n.attr();
+      }, n);
+    });
+    changedInode(ino);
+    return a;
+  }
+
+  private void applySetattr(Caller c, Inode n, @Nullable Handle h, SetAttr s)
+      throws AgentFsException {
+    boolean priv = privileged(c);
+    boolean owner = priv || c.uid() == n.uid;
+    // Check everything first (setattr_prepare), then apply: a refused call changes nothing.
+    if (s.has(SetAttr.MODE) && !owner) {
+      throw err(Errno.EPERM, path(n.ino));
+    }
+    int newUid = s.has(SetAttr.UID) ? s.uid() : n.uid;
+    int newGid = s.has(SetAttr.GID) ? s.gid() : n.gid;
+    if (s.has(SetAttr.UID) && !priv && !(c.uid() == n.uid && newUid == n.uid)) {
+      throw err(Errno.EPERM, path(n.ino));
+    }
+    if (s.has(SetAttr.GID) && !priv
+        && !(c.uid() == n.uid && (newGid == n.gid || c.inGroup(newGid)))) {
+      throw err(Errno.EPERM, path(n.ino));
+    }
+    if (s.has(SetAttr.SIZE)) {
+      if (n.isDir()) {
+        throw err(Errno.EISDIR, path(n.ino));
+      }
+      if (!n.isReg()) {
+        throw err(Errno.EINVAL, path(n.ino));
+      }
+      if (s.size() < 0) {
+        throw err(Errno.EINVAL, path(n.ino));
+      }
+      if (s.size() > MAX_FILE_SIZE) {
+        throw err(Errno.EFBIG, path(n.ino));
+      }
+      if (h == null || !h.writable()) {
+        check(c, n, W_OK);
+      }
+    }
+    boolean explicitTimes = (s.has(SetAttr.ATIME) && !s.has(SetAttr.ATIME_NOW))
+        || (s.has(SetAttr.MTIME) && !s.has(SetAttr.MTIME_NOW));
+    boolean nowTimes = s.has(SetAttr.ATIME_NOW) || s.has(SetAttr.MTIME_NOW);
+    if (explicitTimes && !owner) {
+      throw err(Errno.EPERM, path(n.ino));
+    }
+    if (nowTimes && !explicitTimes && !owner) {
+      if (h == null || !h.writable()) {
+        check(c, n, W_OK);
+      }
+    }
+    long t = now();
+    if (s.has(SetAttr.SIZE)) {
+      long old = n.size();
+      if (s.size() != old || n.content != null) {
+        own(n).truncate(s.size());
+      }
+      if (!s.has(SetAttr.MTIME)) {
+        n.mtime = t;
+      }
+      if (!priv) {
+        killSuidSgid(n);
+      }
+    }
+    if (s.has(SetAttr.UID) || s.has(SetAttr.GID)) {
+      n.uid = newUid;
+      n.gid = newGid;
+      if (!n.isDir()) {
+        killSuidSgid(n);
+      }
+    }
+    if (s.has(SetAttr.MODE)) {
+      int m = s.mode() & 07777;
+      if (!priv && !c.inGroup(n.gid)) {
+        m &= ~S_ISGID;
+      }
+      n.mode = (n.mode & S_IFMT) | m;
+    }
+    if (s.has(SetAttr.KILL_SUIDGID)) {
+      killSuidSgid(n);
+    }
+    if (s.has(SetAttr.ATIME)) {
+      n.atime = s.has(SetAttr.ATIME_NOW) ? t : s.atimeNs();
+    }
+    if (s.has(SetAttr.MTIME)) {
+      n.mtime = s.has(SetAttr.MTIME_NOW) ? t : s.mtimeNs();
+    }
+    n.ctime = s.has(SetAttr.CTIME) ? s.ctimeNs() : t;
+  }
+
+  @Override
+  public byte[] readlink(Caller c, long ino) throws AgentFsException {
+    Inode n = node(ino);
+    byte[] t = n.target;
+    if (t == null) {
+      throw err(Errno.EINVAL, path(ino));
+    }
+    return t.clone();
+  }
+
+  // ---------------------------------------------------------------- creating names
+
+  @Override
+  public Attr mknod(Caller c, long parent, byte[] name, int mode, long rdev, int umask)
+      throws AgentFsException {
+    int type = mode & S_IFMT;
+    if (type == 0) {
+      type = S_IFREG;
+    }
+    switch (type) {
+      case S_IFREG, S_IFIFO, S_IFSOCK -> { }
+      case S_IFCHR, S_IFBLK -> {
+        if (!privileged(c)) {
+          throw err(Errno.EPERM, path(parent, name));
+        }
+      }
+      default -> throw err(Errno.EINVAL, path(parent, name));
+    }
+    Inode n = createNode(c, parent, name, type | (mode & 07777 & ~umask), null);
+    if (type == S_IFCHR || type == S_IFBLK) {
+      n.rdev = rdev;
+    }
+    ref(n.ino);
+    return n.attr();
+  }
+
+  @Override
+  public Attr mkdir(Caller c, long parent, byte[] name, int mode, int umask)
+      throws AgentFsException {
+    Inode n = createNode(c, parent, name, S_IFDIR | (mode & 07777 & ~umask), null);
+    ref(n.ino);
+    return n.attr();
+  }
+
+  @Override
+  public Attr symlink(Caller c, long parent, byte[] name, byte[] target)
+      throws AgentFsException {
+    if (target.length == 0) {
+      throw err(Errno.ENOENT, path(parent, name));
+    }
+    if (target.length > MAX_SYMLINK) {
+      throw err(Errno.ENAMETOOLONG, path(parent, name));
+    }
+    Inode n = createNode(c, parent, name, S_IFLNK | 0777, target.clone());
+    ref(n.ino);
+    return n.attr();
+  }
+
+  /** Creates and links a new inode; the caller adds the kernel reference if it wants one. */
+  Inode createNode(Caller c, long parent, byte[] rawName, int mode, byte @Nullable [] target)
+      throws AgentFsException {
+    Name nm = name(rawName, parent);
+    Inode n = mutate(() -> {
+      Inode d = writable(parent);
+      return locked(() -> {
+        if (!d.isDir()) {
+          throw err(Errno.ENOTDIR, path(parent));
+        }
+        check(c, d, X_OK);
+        if (nm.isDot() || nm.isDotDot() || d.entries.get(nm) != null) {
+          throw err(Errno.EEXIST, path(parent, rawName));
+        }
+        check(c, d, W_OK | X_OK);
+        if (d.nlink == 0) {
+          throw err(Errno.ENOENT, path(parent, rawName));
+        }
+        Inode x = newInode(c, d, mode, nm);
+        x.target = target;
+        synchronized (st.tableLock) {
+          st.table = st.table.with(x.ino, x);
+        }
+        d.addEntry(nm, x.ino, x.type());
+        if (x.isDir()) {
+          d.nlink++;
+        }
+        d.mtime = d.ctime = x.ctime;
+        return x;
+      }, d);
+    });
+    changedEntry(parent, nm);
+    changedInode(parent);
+    return n;
+  }
+
+  private Inode newInode(Caller c, Inode d, int mode, Name nm) throws AgentFsException {
+    if (st.table.size() + st.orphans.size() >= MAX_INODES) {
+      throw err(Errno.ENOSPC, path(d.ino, nm.bytes));
+    }
+    int gid = c.gid();
+    int m = mode;
+    if ((d.mode & S_ISGID) != 0) {
+      gid = d.gid;
+      if (isDir(m)) {
+        m |= S_ISGID;
+      }
+    }
+    if (!isDir(m) && (m & S_ISGID) != 0 && (m & 0010) != 0 && !privileged(c)
+        && !c.inGroup(gid)) {
+      m &= ~S_ISGID;
+    }
+    return new Inode(core.newIno(), st.epoch, m, c.uid(), gid, now(), d.ino, nm);
+  }
+
+  @Override
+  public Attr link(Caller c, long ino, long newParent, byte[] newName) throws AgentFsException {
+    Name nm = name(newName, newParent);
+    Attr a = mutate(() -> {
+      Inode d = writable(newParent);
+      Inode n = writable(ino);
+      return locked(() -> {
+        if (!d.isDir()) {
+          throw err(Errno.ENOTDIR, path(newParent));
+        }
+        check(c, d, X_OK);
+        if (nm.isDot() || nm.isDotDot() || d.entries.get(nm) != null) {
+          throw err(Errno.EEXIST, path(newParent, newName));
+        }
+        check(c, d, W_OK | X_OK);
+        if (n.isDir()) {
+          throw err(Errno.EPERM, path(ino));
+        }
+        if (n.nlink == 0 && !n.tmpfile) {
+          throw err(Errno.ENOENT, path(ino));
+        }
+        if (n.nlink >= MAX_LINKS) {
+          throw err(Errno.EMLINK, path(ino));
+        }
+        if (n.nlink == 0) {
+          st.orphans.remove(ino, n);
+          synchronized (st.tableLock) {
+            st.table = st.table.with(ino, n);
+          }
+          n.tmpfile = false;
+          n.parent = d.ino;
+          n.nameHint = nm;
+        }
+        n.nlink++;
+        long t = now();
+        n.ctime = t;
+        d.addEntry(nm, n.ino, n.type());
+        d.mtime = d.ctime = t;
+        return n.attr();
+      }, d, n);
+    });
+    ref(ino);
+    changedEntry(newParent, nm);
+    changedInode(ino);
+    changedInode(newParent);
+    return a;
+  }
+
+  // ---------------------------------------------------------------- removing names
+
+  @Override
+  public void unlink(Caller c, long parent, byte[] name) throws AgentFsException {
+    remove(c, parent, name, false);
+  }
+
+  @Override
+  public void rmdir(Caller c, long parent, byte[] name) throws AgentFsException {
+    remove(c, parent, name, true);
+  }
+
+  private void remove(Caller c, long parent, byte[] rawName, boolean rmdir)
+      throws AgentFsException {
+    if (rmdir && Arrays.equals(rawName, DOT)) {
+      throw err(Errno.EINVAL, path(parent, rawName));
+    }
+    if (rmdir && Arrays.equals(rawName, DOTDOT)) {
+      throw err(Errno.ENOTEMPTY, path(parent, rawName));
+    }
+    Name nm = name(rawName, parent);
+    long removed = mutate(() -> {
+      while (true) {
+        Inode d = writable(parent);
+        if (!d.isDir()) {
+          throw err(Errno.ENOTDIR, path(parent));
+        }
+        check(c, d, X_OK);
+        Dirent e = d.entries.get(nm);
+        if (e == null) {
+          throw err(Errno.ENOENT, path(parent, rawName));
+        }
+        Inode n = writable(e.ino());
+        Long done = locked(() -> {
+          if (d.entries.get(nm) != e) {
+            return null;
+          }
+          check(c, d, W_OK | X_OK);
+          checkSticky(c, d, n);
+          if (rmdir) {
+            if (!n.isDir()) {
+              throw err(Errno.ENOTDIR, path(parent, rawName));
+            }
+            if (n.ino == ROOT) {
+              throw err(Errno.EBUSY, path(parent, rawName));
+            }
+            if (!n.entries.isEmpty()) {
+              throw err(Errno.ENOTEMPTY, path(parent, rawName));
+            }
+          } else if (n.isDir()) {
+            throw err(Errno.EISDIR, path(parent, rawName));
+          }
+          long t = now();
+          d.removeEntry(e);
+          d.mtime = d.ctime = t;
+          n.ctime = t;
+          if (rmdir) {
+            d.nlink--;
+            n.nlink = 0;
+          } else {
+            n.nlink--;
+          }
+          if (n.nlink == 0) {
+            dropLink(n);
+          }
+          return n.ino;
+        }, d, n);
+        if (done != null) {
+          return done;
+        }
+      }
+    });
+    changedEntry(parent, nm);
+    changedInode(parent);
+    changedInode(removed);
+  }
+
+  @Override
+  public void rename(Caller c, long parent, byte[] name, long newParent, byte[] newName,
+      int flags) throws AgentFsException {
+    if ((flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE)) != 0
+        || flags == (RENAME_NOREPLACE | RENAME_EXCHANGE)) {
+      throw err(Errno.EINVAL, path(parent, name));
+    }
+    Name sn = name(name, parent);
+    Name dn = name(newName, newParent);
+    if (sn.isDot() || sn.isDotDot() || dn.isDot() || dn.isDotDot()) {
+      throw err(Errno.EINVAL, path(parent, name));
+    }
+    long[] touched = mutate(() -> {
+      synchronized (st.renameLock) {
+        Inode sd = writable(parent);
+        Inode dd = writable(newParent);
+        if (!sd.isDir()) {
+          throw err(Errno.ENOTDIR, path(parent));
+        }
+        if (!dd.isDir()) {
+          throw err(Errno.ENOTDIR, path(newParent));
+        }
+        check(c, sd, X_OK);
+        check(c, dd, X_OK);
+        Dirent se = sd.entries.get(sn);
+        if (se == null) {
+          throw err(Errno.ENOENT, path(parent, name));
+        }
+        Dirent de = dd.entries.get(dn);
+        if ((flags & RENAME_EXCHANGE) != 0 && de == null) {
+          throw err(Errno.ENOENT, path(newParent, newName));
+        }
+        if ((flags & RENAME_NOREPLACE) != 0 && de != null) {
+          throw err(Errno.EEXIST, path(newParent, newName));
+        }
+        Inode src = writable(se.ino());
+        Inode dst = de == null ? null : writable(de.ino());
+        Inode[] all = dst == null ? new Inode[] {sd, dd, src} : new Inode[] {sd, dd, src, dst};
+        return locked(() -> {
+          check(c, sd, W_OK | X_OK);
+          check(c, dd, W_OK | X_OK);
+          checkSticky(c, sd, src);
+          if (dst != null) {
+            checkSticky(c, dd, dst);
+          }
+          if (dst == src) {
+            return new long[] {src.ino};
+          }
+          if ((flags & RENAME_EXCHANGE) != 0) {
+            exchange(c, sd, dd, se, de, src, dst);
+          } else {
+            move(c, sd, dd, se, de, src, dst, dn);
+          }
+          return dst == null ? new long[] {src.ino} : new long[] {src.ino, dst.ino};
+        }, all);
+      }
+    });
+    changedEntry(parent, sn);
+    changedEntry(newParent, dn);
+    changedInode(parent);
+    changedInode(newParent);
+    for (long t : touched) {
+      changedInode(t);
+    }
+  }
+
+  /** True when {@code dir} is {@code ancestor} or lies below it. */
+  private boolean within(Inode dir, long ancestor) throws AgentFsException {
+    long cur = dir.ino;
+    for (int guard = 0; guard < 1_000_000; guard++) {
+      if (cur == ancestor) {
+        return true;
+      }
+      if (cur == ROOT) {
+        return false;
+      }
+      cur = node(cur).parent;
+    }
+    throw err(Errno.ELOOP, path(dir.ino));
+  }
+
+  private void move(Caller c, Inode sd, Inode dd, Dirent se, @Nullable Dirent de, Inode src,
+      @Nullable Inode dst, Name dn) throws AgentFsException {
+    if (dst != null) {
+      if (src.isDir() && !dst.isDir()) {
+        throw err(Errno.ENOTDIR, path(dd.ino, dn.bytes));
+      }
+      if (!src.isDir() && dst.isDir()) {
+        throw err(Errno.EISDIR, path(dd.ino, dn.bytes));
+      }
+    }
+    if (src.isDir()) {
+      if (within(dd, src.ino)) {
+        throw err(Errno.EINVAL, path(sd.ino, se.name().bytes));
+      }
+      if (sd != dd) {
+        check(c, src, W_OK);
+      }
+    }
+    if (dst != null && dst.isDir() && !dst.entries.isEmpty()) {
+      throw err(Errno.ENOTEMPTY, path(dd.ino, dn.bytes));
+    }
+    long t = now();
+    sd.removeEntry(se);
+    if (de != null && dst != null) {
+      dd.removeEntry(de);
+      dst.ctime = t;
+      if (dst.isDir()) {
+        dst.nlink = 0;
+        dd.nlink--;
+      } else {
+        dst.nlink--;
+      }
+      if (dst.nlink == 0) {
+        dropLink(dst);
+      }
+    }
+    dd.addEntry(dn, src.ino, src.type());
+    if (src.isDir() && sd != dd) {
+      sd.nlink--;
+      dd.nlink++;
+    }
+    src.parent = dd.ino;
+    src.nameHint = dn;
+    src.ctime = t;
+    sd.mtime = sd.ctime = t;
+    dd.mtime = dd.ctime = t;
+  }
+
+  private void exchange(Caller c, Inode sd, Inode dd, Dirent se, Dirent de, Inode src,
+      Inode dst) throws AgentFsException {
+    if (sd != dd) {
+      if (src.isDir()) {
+        check(c, src, W_OK);
+        if (within(dd, src.ino)) {
+          throw err(Errno.EINVAL, path(sd.ino, se.name().bytes));
+        }
+      }
+      if (dst.isDir()) {
+        check(c, dst, W_OK);
+        if (within(sd, dst.ino)) {
+          throw err(Errno.EINVAL, path(dd.ino, de.name().bytes));
+        }
+      }
+    }
+    long t = now();
+    sd.removeEntry(se);
+    dd.removeEntry(de);
+    sd.addEntry(se.name(), dst.ino, dst.type());
+    dd.addEntry(de.name(), src.ino, src.type());
+    if (sd != dd && src.isDir() != dst.isDir()) {
+      if (src.isDir()) {
+        sd.nlink--;
+        dd.nlink++;
+      } else {
+        dd.nlink--;
+        sd.nlink++;
+      }
+    }
+    src.parent = dd.ino;
+    src.nameHint = de.name();
+    dst.parent = sd.ino;
+    dst.nameHint = se.name();
+    src.ctime = dst.ctime = t;
+    sd.mtime = sd.ctime = t;
+    dd.mtime = dd.ctime = t;
+  }
+
+  // ---------------------------------------------------------------- files
+
+  @Override
+  public long open(Caller c, long ino, int flags) throws AgentFsException {
+    Inode n = node(ino);
+    int acc = flags & O_ACCMODE;
+    boolean wantWrite = acc != O_RDONLY || (flags & O_TRUNC) != 0;
+    if (n.isDir() && wantWrite) {
+      throw err(Errno.EISDIR, path(ino));
+    }
+    if (n.isSymlink()) {
+      throw err(Errno.ELOOP, path(ino));
+    }
+    if (wantWrite && core.readOnly) {
+      throw err(Errno.EROFS, path(ino));
+    }
+    int mask = (acc == O_RDONLY ? R_OK : acc == O_WRONLY ? W_OK : R_OK | W_OK)
+        | ((flags & O_TRUNC) != 0 ? W_OK : 0);
+    check(c, n, mask);
+    if ((flags & O_TRUNC) != 0 && n.isReg()) {
+      truncateOnOpen(c, ino);
+    }
+    return newHandle(ino, flags);
+  }
+
+  private void truncateOnOpen(Caller c, long ino) throws AgentFsException {
+    mutate(() -> {
+      Inode n = writable(ino);
+      return locked(() -> {
+        if (n.content != null && n.size() != 0) {
+          own(n).truncate(0);
+        }
+        long t = now();
+        n.mtime = n.ctime = t;
+        killPriv(c, n);
+        return null;
+      }, n);
+    });
+    changedInode(ino);
+  }
+
+  @Override
+  public Created create(Caller c, long parent, byte[] name, int mode, int flags, int umask)
+      throws AgentFsException {
+    int m = S_IFREG | (mode & 07777 & ~umask);
+    while (true) {
+      Inode existing;
+      try {
+        existing = resolveChild(c, parent, name);
+      } catch (AgentFsException e) {
+        if (e.errno() != Errno.ENOENT) {
+          throw e;
+        }
+        existing = null;
+      }
+      if (existing != null) {
+        if ((flags & O_EXCL) != 0) {
+          throw err(Errno.EEXIST, path(parent, name));
+        }
+        if (existing.isDir()) {
+          throw err(Errno.EISDIR, path(parent, name));
+        }
+        long fh = open(c, existing.ino, flags & ~O_CREAT);
+        ref(existing.ino);
+        return new Created(node(existing.ino).attr(), fh);
+      }
+      try {
+        Inode n = createNode(c, parent, name, m, null);
+        ref(n.ino);
+        return new Created(n.attr(), newHandle(n.ino, flags));
+      } catch (AgentFsException e) {
+        if (e.errno() != Errno.EEXIST || (flags & O_EXCL) != 0) {
+          throw e;
+        }
+        // Lost a race with another creator: open what it made.
+      }
+    }
+  }
+
+  @Override
+  public Created tmpfile(Caller c, long parent, int mode, int flags, int umask)
+      throws AgentFsException {
+    Inode n = mutate(() -> {
+      Inode d = dir(parent);
+      check(c, d, W_OK | X_OK);
+      Inode x = newInode(c, d, S_IFREG | (mode & 07777 & ~umask), Name.of(new byte[] {'#'}));
+      x.nlink = 0;
+      x.tmpfile = (flags & O_EXCL) == 0;
+      st.orphans.put(x.ino, x);
+      return x;
+    });
+    long fh = newHandle(n.ino, flags);
+    ref(n.ino);
+    return new Created(n.attr(), fh);
+  }
+
+  @Override
+  public int read(long ino, long fh, long offset, ByteBuffer dst) throws AgentFsException {
+    Handle h = handle(fh, ino);
+    if (!h.readable()) {
+      throw err(Errno.EBADF, path(ino));
+    }
+    if (offset < 0) {
+      throw err(Errno.EINVAL, path(ino));
+    }
+    return shared(() -> {
+      Inode n = node(ino);
+      if (n.isDir()) {
+        throw err(Errno.EISDIR, path(ino));
+      }
+      Content ct = n.content;
+      return ct == null ? 0 : ct.read(offset, dst);
+    });
+  }
+
+  @Override
+  public int write(Caller c, long ino, long fh, long offset, ByteBuffer src)
+      throws AgentFsException {
+    Handle h = handle(fh, ino);
+    if (!h.writable()) {
+      throw err(Errno.EBADF, path(ino));
+    }
+    if (offset < 0) {
+      throw err(Errno.EINVAL, path(ino));
+    }
+    int len = src.remaining();
+    int written = mutate(() -> {
+      Inode n = writable(ino);
+      synchronized (n) {
+        long pos = (h.flags & O_APPEND) != 0 ? n.size() : offset;
+        if (len == 0) {
+          return 0;
+        }
+        if (pos > MAX_FILE_SIZE - len) {
+          throw err(Errno.EFBIG, path(ino));
+        }
+        own(n).write(pos, src);
+        long t = now();
+        n.mtime = n.ctime = t;
+        killPriv(c, n);
+        return len;
+      }
+    });
+    if (written > 0) {
+      changedInode(ino);
+    }
+    return written;
+  }
+
+  @Override
+  public void flush(Caller c, long ino, long fh, long lockOwner) throws AgentFsException {
+    handle(fh, ino);
+    locks.releasePosix(ino, lockOwner);
+  }
+
+  @Override
+  public void release(long ino, long fh) throws AgentFsException {
+    Handle h = handles.remove(fh);
+    if (h == null) {
+      return;
+    }
+    locks.releaseFlock(h.ino, fh);
+    unref(h.ino, 0, 1);
+  }
+
+  @Override
+  public void fsync(long ino, long fh, boolean datasync) throws AgentFsException {
+    Content ct = node(ino).content;
+    if (ct != null) {
+      ct.sync(datasync);
+    }
+  }
+
+  // ---------------------------------------------------------------- directories
+
+  @Override
+  public long opendir(Caller c, long ino, int flags) throws AgentFsException {
+    Inode d = dir(ino);
+    check(c, d, R_OK);
+    return newHandle(ino, O_RDONLY | O_DIRECTORY);
+  }
+
+  @Override
+  public void readdir(Caller c, long ino, long fh, long offset, boolean plus, DirSink sink)
+      throws AgentFsException {
+    Inode d = dir(ino);
+    if (offset < 0) {
+      throw err(Errno.EINVAL, path(ino));
+    }
+    if (offset == 0 && !sink.add(DOT, d.ino, S_IFDIR, 1, plus ? d.attr() : null)) {
+      return;
+    }
+    if (offset <= 1) {
+      Inode p = node(d.parent);
+      if (!sink.add(DOTDOT, p.ino, S_IFDIR, 2, plus ? p.attr() : null)) {
+        return;
+      }
+    }
+    LongTrie<Dirent> entries = d.byCookie;
+    long cur = Math.max(offset, 2);
+    for (long k = entries.nextKey(cur); k >= 0; k = entries.nextKey(k)) {
+      Dirent e = entries.get(k);
+      if (e == null) {
+        continue;
+      }
+      Attr a = null;
+      if (plus) {
+        Inode child = st.table.get(e.ino());
+        if (child == null) {
+          continue;
+        }
+        a = child.attr();
+      }
+      if (!sink.add(e.name().bytes, e.ino(), e.type(), e.cookie(), a)) {
+        return;
+      }
+      if (plus) {
+        ref(e.ino());
+      }
+    }
+  }
+
+  @Override
+  public void releasedir(long ino, long fh) throws AgentFsException {
+    release(ino, fh);
+  }
+
+  @Override
+  public void fsyncdir(long ino, long fh, boolean datasync) throws AgentFsException {
+    dir(ino);
+  }
+
+  @Override
+  public StatFs statfs(Caller c, long ino) throws AgentFsException {
+    long cap = core.backstore.capacityBytes();
+    if (cap == Long.MAX_VALUE) {
+      cap = core.unboundedCapacity();
+    }
+    long avail = Math.min(cap, core.backstore.availableBytes());
+    if (core.backstore.capacityBytes() == Long.MAX_VALUE) {
+      avail = Math.max(0, cap - core.backstore.usedBytes());
+    }
+    int bsize = Attr.BLKSIZE;
+    long used = st.table.size() + st.orphans.size();
+    return new StatFs(cap / bsize, avail / bsize, avail / bsize, MAX_INODES,
+        MAX_INODES - used, bsize, Name.MAX, bsize);
+  }
+
+  // ---------------------------------------------------------------- xattrs
+
+  private void checkXattr(Caller c, Inode n, String name, boolean write)
+      throws AgentFsException {
+    int len = name.getBytes(StandardCharsets.UTF_8).length;
+    if (len == 0 || len > MAX_XATTR_NAME) {
+      throw err(Errno.ERANGE, path(n.ino));
+    }
+    if (name.startsWith("trusted.")) {
+      if (!privileged(c)) {
+        throw err(write ? Errno.EPERM : Errno.ENODATA, path(n.ino));
+      }
+    } else if (name.startsWith("security.")) {
+      if (write && !privileged(c)) {
+        throw err(Errno.EPERM, path(n.ino));
+      }
+    } else if (name.startsWith("user.")) {
+      if (!n.isReg() && !n.isDir()) {
+        throw err(write ? Errno.EPERM : Errno.ENODATA, path(n.ino));
+      }
+      if (write && n.isDir() && (n.mode & S_ISVTX) != 0 && c.uid() != n.uid
+          && !privileged(c)) {
+        throw err(Errno.EPERM, path(n.ino));
+      }
+      check(c, n, write ? W_OK : R_OK);
+    } else {
+      throw err(Errno.ENOTSUP, path(n.ino));
+    }
+    if (name.indexOf('.') == name.length() - 1) {
+      throw err(Errno.EINVAL, path(n.ino));
+    }
+  }
+
+  @Override
+  public void setxattr(Caller c, long ino, String name, byte[] value, int flags)
+      throws AgentFsException {
+    if ((flags & ~(XATTR_CREATE | XATTR_REPLACE)) != 0) {
+      throw err(Errno.EINVAL, path(ino));
+    }
+    if (value.length > MAX_XATTR_VALUE) {
+      throw err(Errno.E2BIG, path(ino));
+    }
+    mutate(() -> {
+      Inode n = writable(ino);
+      return locked(() -> {
+        checkXattr(c, n, name, true);
+        boolean exists = n.xattrs.containsKey(name);
+        if ((flags & XATTR_CREATE) != 0 && exists) {
+          throw err(Errno.EEXIST, path(ino));
+        }
+        if ((flags & XATTR_REPLACE) != 0 && !exists) {
+          throw err(Errno.ENODATA, path(ino));
+        }
+        TreeMap<String, byte[]> m = new TreeMap<>(n.xattrs);
+        m.put(name, value.clone());
+        n.setXattrs(m);
+        n.ctime = now();
+        return null;
+      }, n);
+    });
+    changedInode(ino);
+  }
+
+  @Override
+  public byte[] getxattr(Caller c, long ino, String name) throws AgentFsException {
+    Inode n = node(ino);
+    checkXattr(c, n, name, false);
+    byte[] v = n.xattrs.get(name);
+    if (v == null) {
+      throw err(Errno.ENODATA, path(ino));
+    }
+    return v.clone();
+  }
+
+  @Override
+  public byte[] listxattr(Caller c, long ino) throws AgentFsException {
+    Inode n = node(ino);
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    for (String k : n.xattrs.keySet()) {
+      if (k.startsWith("trusted.") && !privileged(c)) {
+        continue;
+      }
+      out.writeBytes(k.getBytes(StandardCharsets.UTF_8));
+      out.write(0);
+    }
+    return out.toByteArray();
+  }
+
+  @Override
+  public void removexattr(Caller c, long ino, String name) throws AgentFsException {
+    mutate(() -> {
+      Inode n = writable(ino);
+      return locked(() -> {
+        checkXattr(c, n, name, true);
+        if (!n.xattrs.containsKey(name)) {
+          throw err(Errno.ENODATA, path(ino));
+        }
+        TreeMap<String, byte[]> m = new TreeMap<>(n.xattrs);
+        m.remove(name);
+        n.setXattrs(m);
+        n.ctime = now();
+        return null;
+      }, n);
+    });
+    changedInode(ino);
+  }
+
+  @Override
+  public void access(Caller c, long ino, int mask) throws AgentFsException {
+    Inode n = node(ino);
+    if ((mask & W_OK) != 0 && core.readOnly) {
+      throw err(Errno.EROFS, path(ino));
+    }
+    check(c, n, mask & (R_OK | W_OK | X_OK));
+  }
+
+  // ---------------------------------------------------------------- locks
+
+  @Override
+  public FileLock getlk(long ino, long fh, long owner, FileLock lock) throws AgentFsException {
+    handle(fh, ino);
+    return locks.getlk(ino, owner, lock);
+  }
+
+  @Override
+  public void setlk(long ino, long fh, long owner, FileLock lock, boolean wait, boolean flock)
+      throws AgentFsException {
+    handle(fh, ino);
+    locks.setlk(ino, flock ? fh : owner, lock, wait, flock);
+  }
+
+  // ---------------------------------------------------------------- space
+
+  @Override
+  public void fallocate(Caller c, long ino, long fh, int mode, long offset, long length)
+      throws AgentFsException {
+    Handle h = handle(fh, ino);
+    if (!h.writable()) {
+      throw err(Errno.EBADF, path(ino));
+    }
+    if (offset < 0 || length <= 0) {
+      throw err(Errno.EINVAL, path(ino));
+    }
+    int known = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE;
+    if ((mode & ~known) != 0
+        || ((mode & FALLOC_FL_PUNCH_HOLE) != 0 && (mode & FALLOC_FL_KEEP_SIZE) == 0)
+        || ((mode & FALLOC_FL_PUNCH_HOLE) != 0 && (mode & FALLOC_FL_ZERO_RANGE) != 0)) {
+      throw err(Errno.ENOTSUP, path(ino));
+    }
+    if (offset > MAX_FILE_SIZE - length) {
+      throw err(Errno.EFBIG, path(ino));
+    }
+    mutate(() -> {
+      Inode n = writable(ino);
+      return locked(() -> {
+        if (n.isDir()) {
+          throw err(Errno.EISDIR, path(ino));
+        }
+        if (!n.isReg()) {
+          throw err(Errno.ENODEV, path(ino));
+        }
+        Content ct = own(n);
+        boolean keep = (mode & FALLOC_FL_KEEP_SIZE) != 0;
+        if ((mode & FALLOC_FL_PUNCH_HOLE) != 0) {
+          ct.punchHole(offset, length);
+        } else if ((mode & FALLOC_FL_ZERO_RANGE) != 0) {
+          long end = keep ? Math.min(ct.size(), offset + length) : offset + length;
+          if (end > offset) {
+            ct.punchHole(offset, end - offset);
+            ct.allocate(offset, end - offset, keep);
+          }
+          if (!keep && offset + length > ct.size()) {
+            ct.truncate(offset + length);
+          }
+        } else {
+          ct.allocate(offset, length, keep);
+        }
+        long t = now();
+        n.mtime = n.ctime = t;
+        killPriv(c, n);
+        return null;
+      }, n);
+    });
+    changedInode(ino);
+  }
+
+  @Override
+  public long lseek(long ino, long fh, long offset, int whence) throws AgentFsException {
+    handle(fh, ino);
+    Inode n = node(ino);
+    long size = n.size();
+    if (whence != SEEK_DATA && whence != SEEK_HOLE) {
+      throw err(Errno.EINVAL, path(ino));
+    }
+    if (offset < 0) {
+      throw err(Errno.EINVAL, path(ino));
+    }
+    if (offset >= size) {
+      throw err(Errno.ENXIO, path(ino));
+    }
+    Content ct = n.content;
+    if (ct == null) {
+      if (whence == SEEK_DATA) {
+        throw err(Errno.ENXIO, path(ino));
+      }
+      return offset;
+    }
+    long r = whence == SEEK_DATA ? ct.seekData(offset) : ct.seekHole(offset);
+    if (r < 0) {
+      throw err(Errno.ENXIO, path(ino));
+    }
+    return r;
+  }
+
+  @Override
+  public long copyFileRange(Caller c, long inoIn, long fhIn, long offIn, long inoOut,
+      long fhOut, long offOut, long len, int flags) throws AgentFsException {
+    Handle in = handle(fhIn, inoIn);
+    Handle out = handle(fhOut, inoOut);
+    if (flags != 0 || offIn < 0 || offOut < 0) {
+      throw err(Errno.EINVAL, path(inoIn));
+    }
+    if (!in.readable() || !out.writable() || (out.flags & O_APPEND) != 0) {
+      throw err(Errno.EBADF, path(inoOut));
+    }
+    if (inoIn == inoOut && offIn < offOut + len && offOut < offIn + len) {
+      throw err(Errno.EINVAL, path(inoIn));
+    }
+    ByteBuffer buf = ByteBuffer.allocate((int) Math.min(len, 1 << 20));
+    long done = 0;
+    while (done < len) {
+      buf.clear().limit((int) Math.min(buf.capacity(), len - done));
+      int r = read(inoIn, fhIn, offIn + done, buf);
+      if (r <= 0) {
+        break;
+      }
+      buf.flip();
+      write(c, inoOut, fhOut, offOut + done, buf);
+      done += r;
+    }
+    return done;
+  }
+
+  // ---------------------------------------------------------------- for the core
+
+  /** Every inode number this branch's table holds, for tests and consistency checks. */
+  List<Inode> allInodes() {
+    List<Inode> out = new ArrayList<>();
+    st.table.forEach((k, v) -> out.add(v));
+    return out;
+  }
+
+  int openHandles() {
+    return handles.size();
+  }
+}

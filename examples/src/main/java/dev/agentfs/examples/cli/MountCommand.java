@@ -1,0 +1,86 @@
+package dev.agentfs.examples.cli;
+
+import dev.agentfs.AgentFs;
+import dev.agentfs.AgentFsException;
+import dev.agentfs.Feature;
+import dev.agentfs.spi.MountHandle;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import sun.misc.Signal;
+
+/** {@code mount} and {@code unmount}: a foreground FUSE mount that ends cleanly on a signal. */
+final class MountCommand {
+  private MountCommand() {}
+
+  static void run(List<String> args, PrintStream out) throws UsageException, AgentFsException {
+    AgentFs.Builder b = AgentFs.builder();
+    String mountPoint = null;
+    for (int i = 0; i < args.size(); i++) {
+      String a = args.get(i);
+      switch (a) {
+        case "--backstore" -> {
+          String spec = value(args, ++i, a);
+          if (!spec.equals("memory")) {
+            throw new UsageException("unsupported backstore '" + spec + "' (have: memory)");
+          }
+        }
+        case "--threads" -> {
+          try {
+            b.threads(Integer.parseInt(value(args, ++i, a)));
+          } catch (IllegalArgumentException e) {
+            throw new UsageException("--threads: " + e.getMessage());
+          }
+        }
+        case "--writeback" -> b.enable(Feature.WRITEBACK_CACHE);
+        case "--clean-stale" -> { }
+        default -> {
+          if (a.startsWith("-") || mountPoint != null) {
+            throw new UsageException("unexpected argument '" + a + "'");
+          }
+          mountPoint = a;
+        }
+      }
+    }
+    if (mountPoint == null) {
+      throw new UsageException("mount needs a MOUNTPOINT");
+    }
+    Path mp = Path.of(mountPoint).toAbsolutePath();
+    CountDownLatch stop = new CountDownLatch(1);
+    Signal.handle(new Signal("TERM"), s -> stop.countDown());
+    Signal.handle(new Signal("INT"), s -> stop.countDown());
+    Transports.cleanStale(mp);
+    try (AgentFs fs = b.build()) {
+      MountHandle m = fs.mount(mp);
+      out.println(Json.event("mounted").put("mountpoint", mp.toString())
+          .put("pid", ProcessHandle.current().pid())
+          .put("features", List.copyOf(new java.util.TreeSet<>(m.grantedFeatures()))));
+      out.flush();
+      try {
+        stop.await();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    out.println(Json.event("unmounted").put("mountpoint", mp.toString()));
+    out.flush();
+  }
+
+  static void unmount(List<String> args, PrintStream out) throws UsageException,
+      AgentFsException {
+    if (args.size() != 1) {
+      throw new UsageException("unmount needs exactly one MOUNTPOINT");
+    }
+    Path mp = Path.of(args.get(0)).toAbsolutePath();
+    Transports.unmount(mp);
+    out.println(Json.event("unmounted").put("mountpoint", mp.toString()));
+  }
+
+  private static String value(List<String> args, int i, String flag) throws UsageException {
+    if (i >= args.size()) {
+      throw new UsageException(flag + " needs a value");
+    }
+    return args.get(i);
+  }
+}

@@ -1,0 +1,63 @@
+package dev.agentfs.examples.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class MainTest {
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(String... args) {
+    return Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  private List<String> lines() {
+    return out.toString(StandardCharsets.UTF_8).lines().toList();
+  }
+
+  @Test
+  void demoTellsTheStoryAsJsonLines() {
+    assertEquals(0, run("demo"), err.toString(StandardCharsets.UTF_8));
+    List<String> lines = lines();
+    assertTrue(lines.stream().allMatch(l -> l.startsWith("{\"event\":")), lines::toString);
+    assertTrue(lines.contains(
+        "{\"event\":\"diff\",\"kind\":\"MODIFIED\",\"path\":\"/project/src/App.java\"}"));
+    assertTrue(lines.contains(
+        "{\"event\":\"diff\",\"kind\":\"DELETED\",\"path\":\"/project/src/Util.java\"}"));
+    assertTrue(lines.contains(
+        "{\"event\":\"diff\",\"kind\":\"ADDED\",\"path\":\"/project/src/Feature.java\"}"));
+    assertTrue(lines.contains("{\"event\":\"diff\",\"kind\":\"RENAMED\","
+        + "\"path\":\"/project/README.txt\",\"from\":\"/project/README.md\"}"));
+    assertTrue(lines.contains("{\"event\":\"isolation\",\"main_has_util\":true,"
+        + "\"agent_has_util\":false,\"main_app\":\"unchanged\"}"));
+  }
+
+  @Test
+  void unknownCommandIsAUsageError() {
+    assertEquals(2, run("frobnicate"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("unknown command 'frobnicate'"));
+    assertEquals("", out.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void helpListsEveryCommand() {
+    assertEquals(0, run("--help"));
+    String text = out.toString(StandardCharsets.UTF_8);
+    for (String cmd : List.of("demo", "mount", "unmount")) {
+      assertTrue(text.contains("\n  " + cmd), cmd);
+    }
+  }
+
+  @Test
+  void mountWithoutMountPointSaysWhy() {
+    assertEquals(2, run("mount"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("mount needs a MOUNTPOINT"));
+  }
+}
