@@ -40,6 +40,10 @@ public final class FuseSession implements MountHandle {
   private static final String FUSECTL = "/sys/fs/fuse/connections";
   private static final AtomicInteger SEQ = new AtomicInteger();
   private static final Set<FuseSession> LIVE = ConcurrentHashMap.newKeySet();
+  /** Set on worker and notifier threads: they must never wait for a notice to be written. */
+  static final ThreadLocal<Boolean> SERVING = new ThreadLocal<>();
+  /** How long an API thread waits for its invalidation to reach the kernel. */
+  private static final Duration NOTICE_WAIT = Duration.ofSeconds(2);
 
   static {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -268,6 +272,7 @@ public final class FuseSession implements MountHandle {
   }
 
   private void work(int fd, Dispatcher.Context ctx) {
+    SERVING.set(Boolean.TRUE);
     ByteBuffer in = ctx.in;
     while (true) {
       in.clear();
@@ -318,19 +323,42 @@ public final class FuseSession implements MountHandle {
     return alive && !closed;
   }
 
+  /**
+   * Queues a notice that the kernel drop what it cached about {@code ino} (attributes and
+   * data). Called from a thread that is not serving a FUSE request (the Java API), it also
+   * waits, briefly, until the notifier handed the notice to the kernel, so that a change made
+   * through the API is visible through the mount when the call returns. A worker never
+   * waits: the notice may need a lock its own request holds.
+   */
   @Override
   public void invalidateInode(long ino) {
     Notifier n = notifier;
     if (n != null && alive) {
       n.invalidateInode(ino, 0, 0);
+      settle(n);
     }
   }
 
+  /** Like {@link #invalidateInode}, for the entry {@code name} in directory {@code parent}. */
   @Override
   public void invalidateEntry(long parent, byte[] name) {
     Notifier n = notifier;
     if (n != null && alive) {
       n.invalidateEntry(parent, name);
+      settle(n);
+    }
+  }
+
+  private static void settle(Notifier n) {
+    if (SERVING.get() != null) {
+      return;
+    }
+    try {
+      if (!n.drain(NOTICE_WAIT)) {
+        LOG.debug("invalidation notice still queued after {}", NOTICE_WAIT);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
