@@ -37,10 +37,10 @@ public final class KernelMounts {
     return FuseSession.mount(vfs, mountPoint, config, options, JnrSyscalls.get());
   }
 
-  /** True when the mount point is a FUSE mount whose server is gone (stat gives ENOTCONN). */
+  /** True when the mount point is a FUSE mount whose server is gone (statfs gives ENOTCONN). */
   public static boolean isStale(Path mountPoint) {
     Syscalls sys = JnrSyscalls.get();
-    int r = sys.statMode(mountPoint.toAbsolutePath().normalize().toString());
+    int r = sys.statfs(mountPoint.toAbsolutePath().normalize().toString());
     return r == -Syscalls.ENOTCONN || r == -Syscalls.ECONNABORTED;
   }
 

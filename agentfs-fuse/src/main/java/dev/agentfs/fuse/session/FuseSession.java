@@ -40,6 +40,10 @@ public final class FuseSession implements MountHandle {
   private static final String FUSECTL = "/sys/fs/fuse/connections";
   private static final AtomicInteger SEQ = new AtomicInteger();
   private static final Set<FuseSession> LIVE = ConcurrentHashMap.newKeySet();
+  /** Set on worker and notifier threads: they must never wait for a notice to be written. */
+  static final ThreadLocal<Boolean> SERVING = new ThreadLocal<>();
+  /** How long an API thread waits for its invalidation to reach the kernel. */
+  private static final Duration NOTICE_WAIT = Duration.ofSeconds(2);
 
   static {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -128,8 +132,10 @@ public final class FuseSession implements MountHandle {
   private static void checkMountPoint(Path mp, MountOptions options, Syscalls sys)
       throws AgentFsException {
     String path = mp.toString();
-    int mode = sys.statMode(path);
-    if (mode == -Syscalls.ENOTCONN || mode == -Syscalls.ECONNABORTED) {
+    // statfs, not stat: the kernel may answer stat from its attribute cache even when the
+    // server is gone, but statfs always asks the server.
+    int probe = sys.statfs(path);
+    if (probe == -Syscalls.ENOTCONN || probe == -Syscalls.ECONNABORTED) {
       if (!options.cleanStale()) {
         throw new AgentFsException(Errno.ENOTCONN, path, null,
             "a dead FUSE mount is left here (transport endpoint is not connected); unmount it "
@@ -141,8 +147,8 @@ public final class FuseSession implements MountHandle {
         throw new AgentFsException(Errno.of(-r), path, null,
             "cannot detach the stale mount: " + sys.strerror(-r));
       }
-      mode = sys.statMode(path);
     }
+    int mode = sys.statMode(path);
     if (mode == -Syscalls.ENOENT) {
       throw new AgentFsException(Errno.ENOENT, path, null,
           "the mount point does not exist; create the directory first");
@@ -266,6 +272,7 @@ public final class FuseSession implements MountHandle {
   }
 
   private void work(int fd, Dispatcher.Context ctx) {
+    SERVING.set(Boolean.TRUE);
     ByteBuffer in = ctx.in;
     while (true) {
       in.clear();
@@ -316,19 +323,42 @@ public final class FuseSession implements MountHandle {
     return alive && !closed;
   }
 
+  /**
+   * Queues a notice that the kernel drop what it cached about {@code ino} (attributes and
+   * data). Called from a thread that is not serving a FUSE request (the Java API), it also
+   * waits, briefly, until the notifier handed the notice to the kernel, so that a change made
+   * through the API is visible through the mount when the call returns. A worker never
+   * waits: the notice may need a lock its own request holds.
+   */
   @Override
   public void invalidateInode(long ino) {
     Notifier n = notifier;
     if (n != null && alive) {
       n.invalidateInode(ino, 0, 0);
+      settle(n);
     }
   }
 
+  /** Like {@link #invalidateInode}, for the entry {@code name} in directory {@code parent}. */
   @Override
   public void invalidateEntry(long parent, byte[] name) {
     Notifier n = notifier;
     if (n != null && alive) {
       n.invalidateEntry(parent, name);
+      settle(n);
+    }
+  }
+
+  private static void settle(Notifier n) {
+    if (SERVING.get() != null) {
+      return;
+    }
+    try {
+      if (!n.drain(NOTICE_WAIT)) {
+        LOG.debug("invalidation notice still queued after {}", NOTICE_WAIT);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
@@ -381,6 +411,16 @@ public final class FuseSession implements MountHandle {
   }
 
   private void unmount() {
+    if (!alive) {
+      // Our connection is gone, and with it our claim on the device number: another mount
+      // may now sit here with the same one. Only a dead mount (statfs ENOTCONN) is detached.
+      int probe = sys.statfs(target);
+      if (probe == -Syscalls.ENOTCONN || probe == -Syscalls.ECONNABORTED) {
+        sys.umount2(target, Syscalls.MNT_DETACH);
+      }
+      mounted = false;
+      return;
+    }
     MountTable.Entry e = MountTable.at(mountPoint);
     if (e == null || !e.isFuse() || (connectionId >= 0 && e.minor() != connectionId)) {
       mounted = false; // unmounted behind our back; nothing of ours is there any more
@@ -421,7 +461,9 @@ public final class FuseSession implements MountHandle {
 
   /** Ends the connection through fusectl so blocked workers return ENODEV. */
   private void abortConnection() {
-    if (connectionId < 0) {
+    // While our workers still read, the connection (and its device number) is ours; once it
+    // ended, the number may already belong to someone else's mount.
+    if (connectionId < 0 || !alive) {
       return;
     }
     Path abort = Path.of(FUSECTL, Integer.toString(connectionId), "abort");

@@ -89,6 +89,7 @@ final class Notifier {
   }
 
   private void run() {
+    FuseSession.SERVING.set(Boolean.TRUE);
     while (true) {
       Notice n;
       try {

@@ -51,6 +51,9 @@ public final class JnrSyscalls implements Syscalls {
     @SaveError
     int stat(String path, @intptr_t long buf);
 
+    @SaveError
+    int statfs(String path, @intptr_t long buf);
+
     int getpid();
 
     String strerror(int errnum);
@@ -177,6 +180,16 @@ public final class JnrSyscalls implements Syscalls {
         return err();
       }
       return mem.getInt(buf + ST_MODE_OFFSET);
+    } finally {
+      mem.freeMemory(buf);
+    }
+  }
+
+  @Override
+  public int statfs(String path) {
+    long buf = mem.allocateMemory(256, true); // struct statfs is 120 bytes on 64-bit Linux
+    try {
+      return libc.statfs(path, buf) < 0 ? err() : 0;
     } finally {
       mem.freeMemory(buf);
     }

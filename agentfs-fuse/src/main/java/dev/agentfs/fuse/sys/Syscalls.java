@@ -68,6 +68,12 @@ public interface Syscalls {
    */
   int statMode(String path);
 
+  /**
+   * statfs(2) of {@code path}, results discarded: 0 or -errno. Unlike stat it always reaches a
+   * FUSE server (the kernel caches no statfs), so it tells a dead mount (ENOTCONN) at once.
+   */
+  int statfs(String path);
+
   int getpid();
 
   /** The text of an errno value (strerror). */

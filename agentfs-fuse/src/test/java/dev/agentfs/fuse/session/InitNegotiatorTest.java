@@ -1,0 +1,109 @@
+package dev.agentfs.fuse.session;
+
+import static dev.agentfs.fuse.protocol.InitFlag.*;
+import static org.junit.jupiter.api.Assertions.*;
+
+import dev.agentfs.AgentFsException;
+import dev.agentfs.Configuration;
+import dev.agentfs.Errno;
+import dev.agentfs.Feature;
+import dev.agentfs.Passthrough;
+import dev.agentfs.fuse.protocol.Wire;
+import org.junit.jupiter.api.Test;
+
+class InitNegotiatorTest {
+  private static final long ALL = -1L;
+
+  private static Negotiated negotiate(Configuration c, int minor, long offered)
+      throws AgentFsException {
+    return new InitNegotiator(c, 256).negotiate(new Wire.InitIn(7, minor, 128 * 1024, offered));
+  }
+
+  @Test
+  void usesTheLowerMinor() throws Exception {
+    assertEquals(45, negotiate(Configuration.defaults(), 99, ALL).minor());
+    assertEquals(38, negotiate(Configuration.defaults(), 38, ALL).minor());
+    assertEquals(38, negotiate(Configuration.defaults(), 38, ALL).out().minor());
+  }
+
+  @Test
+  void grantsOnlyWhatBothWant() throws Exception {
+    long offered = maskOf(ASYNC_READ, POSIX_LOCKS, SPLICE_MOVE, WRITEBACK_CACHE, BIG_WRITES);
+    Negotiated n = negotiate(Configuration.defaults(), 45, offered);
+    assertEquals(maskOf(ASYNC_READ, POSIX_LOCKS, BIG_WRITES), n.granted());
+    assertEquals(n.granted(), n.out().flags());
+    assertFalse(n.has(WRITEBACK_CACHE), "writeback only when configured");
+  }
+
+  @Test
+  void requestsTheUsualCapabilities() throws Exception {
+    Negotiated n = negotiate(Configuration.defaults(), 45, ALL);
+    for (var f : new dev.agentfs.fuse.protocol.InitFlag[] {ASYNC_READ, BIG_WRITES, MAX_PAGES,
+        PARALLEL_DIROPS, DO_READDIRPLUS, READDIRPLUS_AUTO, ATOMIC_O_TRUNC, HANDLE_KILLPRIV_V2,
+        POSIX_LOCKS, FLOCK_LOCKS, CACHE_SYMLINKS, SETXATTR_EXT, INIT_EXT}) {
+      assertTrue(n.has(f), f.name());
+    }
+    assertFalse(n.has(PASSTHROUGH));
+    assertFalse(n.has(SPLICE_READ));
+    assertTrue(n.grantedNames().contains("SETXATTR_EXT"));
+  }
+
+  @Test
+  void writebackWhenConfigured() throws Exception {
+    Configuration c = Configuration.builder().enable(Feature.WRITEBACK_CACHE).build();
+    assertTrue(negotiate(c, 45, ALL).has(WRITEBACK_CACHE));
+  }
+
+  @Test
+  void flags2NeedsInitExtFromTheKernel() throws Exception {
+    long offered = ALL & ~INIT_EXT.mask();
+    Negotiated n = negotiate(Configuration.defaults(), 45, offered);
+    assertEquals(0, n.granted() >>> 32);
+  }
+
+  @Test
+  void maxWriteIsClampedToThePageLimit() throws Exception {
+    Configuration big = Configuration.builder().maxWrite(16L << 20).build();
+    Negotiated n = negotiate(big, 45, ALL);
+    assertEquals(256 * 4096, n.maxWrite());
+    assertEquals(256, n.out().maxPages());
+
+    Negotiated noPages = negotiate(big, 45, ALL & ~MAX_PAGES.mask());
+    assertEquals(32 * 4096, noPages.maxWrite(), "without MAX_PAGES the kernel sends 32 pages");
+
+    Configuration small = Configuration.builder().maxWrite(10_000).build();
+    Negotiated s = negotiate(small, 45, ALL);
+    assertEquals(10_000, s.maxWrite());
+    assertEquals(3, s.maxPages());
+  }
+
+  @Test
+  void backgroundLimitsComeFromConfiguration() throws Exception {
+    Configuration c = Configuration.builder().maxBackground(100).congestionThreshold(75).build();
+    Wire.InitOut out = negotiate(c, 45, ALL).out();
+    assertEquals(100, out.maxBackground());
+    assertEquals(75, out.congestionThreshold());
+    assertEquals(128 * 1024, out.maxReadahead());
+  }
+
+  @Test
+  void refusesAncientKernels() {
+    AgentFsException e = assertThrows(AgentFsException.class,
+        () -> negotiate(Configuration.defaults(), 20, ALL));
+    assertTrue(e.getMessage().contains("7.20"), e.getMessage());
+  }
+
+  @Test
+  void requiredPassthroughFailsClearly() {
+    Configuration c = Configuration.builder().passthrough(Passthrough.REQUIRED).build();
+    AgentFsException e = assertThrows(AgentFsException.class, () -> negotiate(c, 45, ALL));
+    assertEquals(Errno.ENOTSUP, e.errno());
+    assertTrue(e.getMessage().contains("passthrough"), e.getMessage());
+  }
+
+  @Test
+  void preferredPassthroughFallsBackQuietly() throws Exception {
+    Configuration c = Configuration.builder().passthrough(Passthrough.PREFERRED).build();
+    assertFalse(negotiate(c, 45, ALL).has(PASSTHROUGH));
+  }
+}
