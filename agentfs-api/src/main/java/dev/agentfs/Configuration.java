@@ -12,7 +12,10 @@ import java.util.Set;
  * Builder#build()} rejects combinations the kernel would refuse, with a message that says why.
  */
 public final class Configuration {
-  /** The defaults: kernel transport, root bypass on, 1 s kernel caches, passthrough off. */
+  /**
+   * The defaults: kernel transport, root bypass and kernel permission checks on, 1 s kernel
+   * caches, passthrough off.
+   */
   public static Configuration defaults() {
     return builder().build();
   }
@@ -130,7 +133,7 @@ public final class Configuration {
     private Duration attrTimeout = Duration.ofSeconds(1);
     private Duration negativeTimeout = Duration.ZERO;
     private Passthrough passthrough = Passthrough.OFF;
-    private EnumSet<Feature> features = EnumSet.of(Feature.ROOT_BYPASS);
+    private EnumSet<Feature> features = EnumSet.of(Feature.ROOT_BYPASS, Feature.DEFAULT_PERMISSIONS);
     private String fsName = "agentfs";
     private int maxBackground = 64;
     private int congestionThreshold = 48;

@@ -11,7 +11,11 @@ public enum Feature {
   WRITEBACK_CACHE,
   /** Processes of other users may use the mount (FUSE allow_other). */
   ALLOW_OTHER,
-  /** The kernel checks mode bits itself before calling the filesystem. */
+  /**
+   * The kernel checks mode bits itself before calling the filesystem (on by default). Without
+   * it the kernel skips search-permission checks on paths it has cached, so only the
+   * filesystem's own checks on uncached lookups stand: fine for single-user mounts only.
+   */
   DEFAULT_PERMISSIONS,
   /** Mounted read-only: every change fails with EROFS. */
   READ_ONLY,

@@ -40,8 +40,13 @@ public final class FuseSession implements MountHandle {
   private static final String FUSECTL = "/sys/fs/fuse/connections";
   private static final AtomicInteger SEQ = new AtomicInteger();
   private static final Set<FuseSession> LIVE = ConcurrentHashMap.newKeySet();
-  /** Set on worker and notifier threads: they must never wait for a notice to be written. */
-  static final ThreadLocal<Boolean> SERVING = new ThreadLocal<>();
+  /**
+   * The session a worker or notifier thread serves: such threads never wait for a notice to be
+   * written, and a change a worker makes for its own session needs no notice at all (the
+   * kernel made the request, so it already knows; a notice would only throw away its caches,
+   * and invalidating a directory someone has as cwd makes getcwd fail).
+   */
+  static final ThreadLocal<Object> SERVING = new ThreadLocal<>();
   /** How long an API thread waits for its invalidation to reach the kernel. */
   private static final Duration NOTICE_WAIT = Duration.ofSeconds(2);
 
@@ -272,7 +277,7 @@ public final class FuseSession implements MountHandle {
   }
 
   private void work(int fd, Dispatcher.Context ctx) {
-    SERVING.set(Boolean.TRUE);
+    SERVING.set(this);
     ByteBuffer in = ctx.in;
     while (true) {
       in.clear();
@@ -333,7 +338,7 @@ public final class FuseSession implements MountHandle {
   @Override
   public void invalidateInode(long ino) {
     Notifier n = notifier;
-    if (n != null && alive) {
+    if (n != null && alive && SERVING.get() != this) {
       n.invalidateInode(ino, 0, 0);
       settle(n);
     }
@@ -343,7 +348,7 @@ public final class FuseSession implements MountHandle {
   @Override
   public void invalidateEntry(long parent, byte[] name) {
     Notifier n = notifier;
-    if (n != null && alive) {
+    if (n != null && alive && SERVING.get() != this) {
       n.invalidateEntry(parent, name);
       settle(n);
     }

@@ -89,7 +89,7 @@ final class Notifier {
   }
 
   private void run() {
-    FuseSession.SERVING.set(Boolean.TRUE);
+    FuseSession.SERVING.set(this);
     while (true) {
       Notice n;
       try {
