@@ -56,8 +56,8 @@ class MountToolsTest {
     assertEquals(Proc.sh(root, "stat -c %i a/one.txt").ok().out(),
         Proc.sh(root, "stat -c %i a/hard").ok().out());
     if (Proc.has("getfattr")) {
-      assertEquals("sample\n",
-          Proc.sh(root, "getfattr --only-values -n user.origin a/b/two.txt").ok().out());
+      assertEquals("sample",
+          Proc.sh(root, "getfattr --only-values -n user.origin a/b/two.txt").ok().out().strip());
     }
   }
 
