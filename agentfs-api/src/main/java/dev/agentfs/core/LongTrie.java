@@ -37,15 +37,15 @@ final class LongTrie<V> {
     return size;
   }
 
-  private long capacity() {
-    int bits = shift + BITS;
-    return bits >= 63 ? Long.MAX_VALUE : 1L << bits;
+  /** True when a trie whose root is at {@code s} can hold {@code key} (key is non-negative). */
+  private static boolean fits(long key, int s) {
+    return s + BITS >= 63 || key < (1L << (s + BITS));
   }
 
   @SuppressWarnings("unchecked")
   @Nullable V get(long key) {
     Object[] node = root;
-    if (node == null || key < 0 || key >= capacity()) {
+    if (node == null || key < 0 || !fits(key, shift)) {
       return null;
     }
     for (int s = shift; s > 0; s -= BITS) {
@@ -63,7 +63,7 @@ final class LongTrie<V> {
     }
     Object[] r = root == null ? new Object[WIDTH] : root;
     int s = shift;
-    while (key >= (s + BITS >= 63 ? Long.MAX_VALUE : 1L << (s + BITS))) {
+    while (!fits(key, s)) {
       Object[] up = new Object[WIDTH];
       up[0] = r;
       r = up;
@@ -117,7 +117,7 @@ final class LongTrie<V> {
       return -1;
     }
     long from = after + 1;
-    if (from < 0 || from >= capacity()) {
+    if (from < 0 || !fits(from, shift)) {
       return -1;
     }
     return next(root, shift, from, 0);
