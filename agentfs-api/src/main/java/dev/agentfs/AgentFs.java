@@ -171,6 +171,7 @@ public final class AgentFs implements AutoCloseable {
       throw new AgentFsException(Errno.EBADF, mountPoint.toString(), null, "AgentFs is closed");
     }
     TransportProvider t = transport(config.transport(), mountPoint);
+    core.hideFromLower(mountPoint);
     MountHandle m = t.mount(branch.vfs(), mountPoint, config);
     ChangeListener inval = new ChangeListener() {
       @Override
@@ -269,6 +270,7 @@ public final class AgentFs implements AutoCloseable {
     private int rootUid;
     private int rootGid;
     private int rootMode = 0755;
+    private @Nullable Path lower;
 
     private Builder() {}
 
@@ -317,6 +319,16 @@ public final class AgentFs implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Overlay mode: the tree starts as {@code workspace}, read through on demand; the first
+     * change to a file copies it into the backstore, deletions hide lower entries. The
+     * workspace itself is never modified.
+     */
+    public Builder lower(Path workspace) {
+      this.lower = Objects.requireNonNull(workspace, "lower");
+      return this;
+    }
+
     /** The clock for timestamps, in nanoseconds since the epoch (tests inject a fake one). */
     public Builder clock(LongSupplier nanos) {
       this.clock = Objects.requireNonNull(nanos, "clock");
@@ -338,8 +350,16 @@ public final class AgentFs implements AutoCloseable {
     public AgentFs build() {
       Configuration c = config.build();
       Backstore b = backstore != null ? backstore : MemoryBackstore.create();
-      FsCore core = new FsCore(b, clock, c.has(Feature.ROOT_BYPASS), c.has(Feature.READ_ONLY),
-          c.has(Feature.STRICT_UTF8_NAMES), rootUid, rootGid, rootMode);
+      FsCore core;
+      try {
+        core = new FsCore(b, clock, c.has(Feature.ROOT_BYPASS), c.has(Feature.READ_ONLY),
+            c.has(Feature.STRICT_UTF8_NAMES), rootUid, rootGid, rootMode, lower);
+      } catch (AgentFsException e) {
+        if (backstore == null) {
+          b.close();
+        }
+        throw new IllegalArgumentException(e.getMessage(), e);
+      }
       return new AgentFs(c, b, core);
     }
 

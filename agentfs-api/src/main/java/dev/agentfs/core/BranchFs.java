@@ -128,6 +128,11 @@ public final class BranchFs implements Vfs {
     if (core.journaled) {
       st.dirtyInodes.add(ino);
     }
+    return version(ino);
+  }
+
+  /** Like {@link #writable} but not logged: for changes replay can redo (loading lower dirs). */
+  private Inode version(long ino) throws AgentFsException {
     Inode n = node(ino);
     if (n.epoch == st.epoch) {
       return n;
@@ -285,6 +290,10 @@ public final class BranchFs implements Vfs {
       ct = core.newContent();
       n.content = ct;
       n.contentShared = false;
+    } else if (ct instanceof LowerContent lc) {
+      ct = core.copyUp(lc);
+      n.content = ct;
+      n.contentShared = false;
     } else if (n.contentShared) {
       ct = core.copyContent(ct);
       n.content = ct;
@@ -434,6 +443,65 @@ public final class BranchFs implements Vfs {
     return fh;
   }
 
+  // ---------------------------------------------------------------- overlay
+
+  /**
+   * Turns the lower listing of directory {@code ino} into entries the first time anything
+   * needs them. Reading the host happens outside every lock; the result is installed once.
+   */
+  void ensureLoaded(long ino) throws AgentFsException {
+    Inode d = node(ino);
+    if (d.lowerPath == null || d.lowerLoaded || !d.isDir()) {
+      return;
+    }
+    Lower lower = core.lower;
+    if (lower == null) {
+      return;
+    }
+    List<Lower.Entry> listing = lower.list(d.lowerPath);
+    shared(() -> {
+      Inode w = version(ino);
+      synchronized (w) {
+        if (!w.lowerLoaded) {
+          install(lower, w, listing);
+        }
+      }
+      return null;
+    });
+  }
+
+  /** Adds inodes and entries for a lower listing; caller holds {@code d}'s monitor. */
+  void install(Lower lower, Inode d, List<Lower.Entry> listing) {
+    for (Lower.Entry e : listing) {
+      Name nm = Name.of(e.name());
+      if (d.entries.get(nm) != null) {
+        continue;
+      }
+      long ino = lower.coreIno(e.ino());
+      Inode child = st.table.get(ino);
+      if (child == null) {
+        child = new Inode(ino, st.epoch, e.mode(), e.uid(), e.gid(), e.ctime(), d.ino, nm);
+        child.atime = e.atime();
+        child.mtime = e.mtime();
+        child.nlink = e.nlink();
+        child.rdev = e.rdev();
+        child.lowerPath = e.path();
+        child.target = e.target();
+        if (!e.xattrs().isEmpty()) {
+          child.setXattrs(new TreeMap<>(e.xattrs()));
+        }
+        if (child.isReg() && e.size() > 0) {
+          child.content = new LowerContent(lower, e.path());
+        }
+        synchronized (st.tableLock) {
+          st.table = st.table.with(ino, child);
+        }
+      }
+      d.addEntry(nm, ino, child.type());
+    }
+    d.lowerLoaded = true;
+  }
+
   // ---------------------------------------------------------------- lookup and attributes
 
   @Override
@@ -450,6 +518,10 @@ public final class BranchFs implements Vfs {
 
   Inode resolveChild(Caller c, long parent, byte[] name) throws AgentFsException {
     Inode d = dir(parent);
+    if (d.lowerPath != null && !d.lowerLoaded) {
+      ensureLoaded(parent);
+      d = dir(parent);
+    }
     check(c, d, X_OK);
     if (Arrays.equals(name, DOT)) {
       return d;
@@ -539,7 +611,9 @@ public final class BranchFs implements Vfs {
     long t = now();
     if (s.has(SetAttr.SIZE)) {
       long old = n.size();
-      if (s.size() != old || n.content != null) {
+      if (s.size() == 0 && n.content instanceof LowerContent) {
+        n.content = null; // nothing of the lower file survives: skip the copy-up
+      } else if (s.size() != old || n.content != null) {
         own(n).truncate(s.size());
       }
       if (!s.has(SetAttr.MTIME)) {
@@ -637,6 +711,7 @@ public final class BranchFs implements Vfs {
   Inode createNode(Caller c, long parent, byte[] rawName, int mode, byte @Nullable [] target)
       throws AgentFsException {
     Name nm = name(rawName, parent);
+    ensureLoaded(parent);
     Inode n = mutate(() -> {
       Inode d = writable(parent);
       return locked(() -> {
@@ -694,6 +769,7 @@ public final class BranchFs implements Vfs {
   @Override
   public Attr link(Caller c, long ino, long newParent, byte[] newName) throws AgentFsException {
     Name nm = name(newName, newParent);
+    ensureLoaded(newParent);
     Attr a = mutate(() -> {
       Inode d = writable(newParent);
       Inode n = writable(ino);
@@ -760,6 +836,14 @@ public final class BranchFs implements Vfs {
       throw err(Errno.ENOTEMPTY, path(parent, rawName));
     }
     Name nm = name(rawName, parent);
+    ensureLoaded(parent);
+    if (rmdir) {
+      Inode d = node(parent);
+      Dirent e = d.isDir() ? d.entries.get(nm) : null;
+      if (e != null) {
+        ensureLoaded(e.ino());
+      }
+    }
     long removed = mutate(() -> {
       while (true) {
         Inode d = writable(parent);
@@ -827,6 +911,13 @@ public final class BranchFs implements Vfs {
     Name dn = name(newName, newParent);
     if (sn.isDot() || sn.isDotDot() || dn.isDot() || dn.isDotDot()) {
       throw err(Errno.EINVAL, path(parent, name));
+    }
+    ensureLoaded(parent);
+    ensureLoaded(newParent);
+    Inode target = node(newParent);
+    Dirent existing = target.isDir() ? target.entries.get(dn) : null;
+    if (existing != null) {
+      ensureLoaded(existing.ino());
     }
     long[] touched = mutate(() -> {
       synchronized (st.renameLock) {
@@ -1013,7 +1104,9 @@ public final class BranchFs implements Vfs {
     mutate(() -> {
       Inode n = writable(ino);
       return locked(() -> {
-        if (n.content != null && n.size() != 0) {
+        if (n.content instanceof LowerContent) {
+          n.content = null;
+        } else if (n.content != null && n.size() != 0) {
           own(n).truncate(0);
         }
         long t = now();
@@ -1170,6 +1263,7 @@ public final class BranchFs implements Vfs {
   @Override
   public void readdir(Caller c, long ino, long fh, long offset, boolean plus, DirSink sink)
       throws AgentFsException {
+    ensureLoaded(ino);
     Inode d = dir(ino);
     if (offset < 0) {
       throw err(Errno.EINVAL, path(ino));

@@ -62,9 +62,14 @@ public final class FsCore {
 
   private final @Nullable ScheduledExecutorService flusher;
 
+  /** The overlay's read-only lower directory, or null. */
+  final @Nullable Lower lower;
+
   public FsCore(Backstore backstore, LongSupplier clockNanos, boolean rootBypass,
-      boolean readOnly, boolean strictUtf8, int rootUid, int rootGid, int rootMode) {
+      boolean readOnly, boolean strictUtf8, int rootUid, int rootGid, int rootMode,
+      java.nio.file.@Nullable Path lowerDir) throws AgentFsException {
     this.backstore = backstore;
+    this.lower = lowerDir == null ? null : new Lower(lowerDir);
     this.clock = clockNanos;
     this.rootBypass = rootBypass;
     this.readOnly = readOnly;
@@ -73,6 +78,19 @@ public final class FsCore {
     long epoch = epochs.getAndIncrement();
     Inode root = new Inode(BranchFs.ROOT, epoch, Modes.S_IFDIR | (rootMode & 07777), rootUid,
         rootGid, now, BranchFs.ROOT, Name.of("/"));
+    if (lower != null) {
+      // The overlay's root is the lower root: its owner, mode and times, entries on demand.
+      Lower.Entry r = lower.stat("");
+      root = new Inode(BranchFs.ROOT, epoch, r.mode(), r.uid(), r.gid(), r.ctime(),
+          BranchFs.ROOT, Name.of("/"));
+      root.atime = r.atime();
+      root.mtime = r.mtime();
+      root.nlink = r.nlink();
+      root.lowerPath = "";
+      if (!r.xattrs().isEmpty()) {
+        root.setXattrs(new java.util.TreeMap<>(r.xattrs()));
+      }
+    }
     BranchState main = new BranchState("main", null, LongTrie.<Inode>empty().with(1, root),
         epoch, now);
     branches.put("main", new BranchFs(this, main));
@@ -217,6 +235,44 @@ public final class FsCore {
         }
       }
       c.release();
+    }
+  }
+
+  /** The first change to an untouched lower file: its bytes move into the backstore. */
+  Content copyUp(LowerContent lc) throws AgentFsException {
+    Content c = newContent();
+    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 20);
+    long pos = 0;
+    try {
+      while (true) {
+        buf.clear();
+        int n = lc.read(pos, buf);
+        if (n <= 0) {
+          break;
+        }
+        buf.flip();
+        c.write(pos, buf);
+        pos += n;
+      }
+    } catch (AgentFsException e) {
+      releaseContent(c);
+      throw e;
+    }
+    copyUps.incrementAndGet();
+    return c;
+  }
+
+  private final AtomicLong copyUps = new AtomicLong();
+
+  /** How many lower files were copied up (for tests and metrics). */
+  public long copyUps() {
+    return copyUps.get();
+  }
+
+  /** Hides {@code path} (the mount point) from the overlay's lower listings. */
+  public void hideFromLower(java.nio.file.Path path) {
+    if (lower != null) {
+      lower.hide(path);
     }
   }
 

@@ -50,6 +50,12 @@ final class Inode {
   /** Symlinks: target bytes. */
   byte @Nullable [] target;
 
+  /** Overlay: where this inode lives in the lower directory, or null for inodes made here. */
+  @Nullable String lowerPath;
+
+  /** Overlay directories: whether the lower listing has been turned into entries yet. */
+  volatile boolean lowerLoaded;
+
   /** O_TMPFILE inodes may be linked while their link count is still 0. */
   boolean tmpfile;
 
@@ -93,6 +99,8 @@ final class Inode {
     this.target = o.target;
     this.xattrs = o.xattrs;
     this.tmpfile = o.tmpfile;
+    this.lowerPath = o.lowerPath;
+    this.lowerLoaded = o.lowerLoaded;
   }
 
   /** A new version for {@code newEpoch}; the caller holds this version's monitor. */

@@ -171,6 +171,7 @@ final class Journal {
     for (Map.Entry<String, byte[]> e : n.xattrs.entrySet()) {
       o.str(e.getKey()).bytes(e.getValue());
     }
+    o.str(n.lowerPath).u8((n.lowerLoaded ? 1 : 0) | (c instanceof LowerContent ? 2 : 0));
     return o.done();
   }
 
@@ -270,7 +271,7 @@ final class Journal {
         n.parent = r.getLong();
         byte[] nm = bytes(r);
         n.nameHint = Name.of(nm == null ? new byte[0] : nm);
-        n.nextCookie = Math.max(n.nextCookie, r.getLong());
+        long nextCookie = r.getLong();
         byte[] id = bytes(r);
         if (id == null) {
           n.content = null;
@@ -291,6 +292,28 @@ final class Journal {
           x.put(k, bytes(r));
         }
         n.setXattrs(x);
+        byte[] lp = bytes(r);
+        int flags = r.get();
+        n.lowerPath = lp == null ? null : new String(lp, StandardCharsets.UTF_8);
+        Lower lower = core.lower;
+        if (lower != null && n.lowerPath != null) {
+          if ((flags & 2) != 0) {
+            n.content = new LowerContent(lower, n.lowerPath);
+            n.contentShared = false;
+          }
+          if ((flags & 1) != 0 && n.isDir() && !n.lowerLoaded) {
+            List<Lower.Entry> listing;
+            try {
+              listing = lower.list(n.lowerPath);
+            } catch (AgentFsException e) {
+              LOG.warn("lower directory {} is gone: {}", n.lowerPath, e.getMessage());
+              listing = List.of();
+            }
+            b.install(lower, n, listing);
+          }
+        }
+        // After install, so loaded entries get the cookies they had when first loaded.
+        n.nextCookie = Math.max(n.nextCookie, nextCookie);
       }
       case GONE -> core.branch(str(r)).replayGone(r.getLong());
       case ENTRY -> {

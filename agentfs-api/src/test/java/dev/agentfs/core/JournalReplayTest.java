@@ -183,8 +183,10 @@ class JournalReplayTest {
         .append(" s=").append(a.size()).append(" m=").append(a.mtimeNs()).append(" i=")
         .append(a.ino());
     TreeMap<String, String> xs = new TreeMap<>();
-    for (String x : b.listxattr(path)) {
-      xs.put(x, new String(b.getxattr(path, x)));
+    if (!a.isSymlink()) {
+      for (String x : b.listxattr(path)) {
+        xs.put(x, new String(b.getxattr(path, x)));
+      }
     }
     sb.append(' ').append(xs);
     if (a.isSymlink()) {

@@ -17,7 +17,8 @@ public final class Main {
       commands:
         demo                         snapshot, branch and diff a small workspace (in memory)
         mount [OPTIONS] MOUNTPOINT   mount in the foreground until SIGINT/SIGTERM
-            --backstore memory       where content lives (default: memory)
+            --backstore SPEC         where content lives: memory (default), hostfs:DIR
+            --lower DIR              overlay: read DIR through, never modify it
             --threads N              FUSE worker threads (default: CPU count, 2..8)
             --writeback              enable the kernel writeback cache
             --clean-stale            unmount a dead mount left at MOUNTPOINT first (default on)

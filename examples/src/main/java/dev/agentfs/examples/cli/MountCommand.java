@@ -2,6 +2,7 @@ package dev.agentfs.examples.cli;
 
 import dev.agentfs.AgentFs;
 import dev.agentfs.AgentFsException;
+import dev.agentfs.Backstores;
 import dev.agentfs.Feature;
 import dev.agentfs.spi.MountHandle;
 import java.io.PrintStream;
@@ -20,11 +21,14 @@ final class MountCommand {
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
       switch (a) {
-        case "--backstore" -> {
-          String spec = value(args, ++i, a);
-          if (!spec.equals("memory")) {
-            throw new UsageException("unsupported backstore '" + spec + "' (have: memory)");
+        case "--backstore" -> b.backstore(Backstores.open(value(args, ++i, a)));
+        case "--lower" -> {
+          Path lower = Path.of(value(args, ++i, a));
+          if (!java.nio.file.Files.isDirectory(lower)) {
+            throw new AgentFsException(dev.agentfs.Errno.ENOTDIR, lower.toString(), null,
+                "--lower must name a directory");
           }
+          b.lower(lower);
         }
         case "--threads" -> {
           try {
