@@ -1571,6 +1571,41 @@ public final class BranchFs implements Vfs {
     return done;
   }
 
+  // ---------------------------------------------------------------- passthrough
+
+  @Override
+  public java.nio.file.@Nullable Path openBacking(long ino, boolean forWrite)
+      throws AgentFsException {
+    return shared(() -> {
+      Inode n = node(ino);
+      if (!n.isReg()) {
+        return null;
+      }
+      Content ct = n.content;
+      boolean exclusive = ct != null && !(ct instanceof LowerContent) && !n.contentShared
+          && n.epoch == st.epoch;
+      if (!exclusive) {
+        if (!forWrite || core.readOnly) {
+          return null; // readers of shared bytes go through the filesystem: no copy needed
+        }
+        Inode w = writable(ino);
+        synchronized (w) {
+          ct = own(w);
+        }
+      }
+      java.nio.file.Path p = ct.hostPath();
+      if (p != null) {
+        st.pinned.merge(ino, 1, Integer::sum);
+      }
+      return p;
+    });
+  }
+
+  @Override
+  public void releaseBacking(long ino) {
+    st.pinned.computeIfPresent(ino, (k, v) -> v <= 1 ? null : v - 1);
+  }
+
   // ---------------------------------------------------------------- for the core
 
   /** Every inode number this branch's table holds, for tests and consistency checks. */

@@ -36,6 +36,9 @@ final class BranchState {
 
   final java.util.Set<EntryKey> dirtyEntries = ConcurrentHashMap.newKeySet();
 
+  /** Inodes whose host file the kernel uses directly (passthrough), with a use count. */
+  final ConcurrentHashMap<Long, Integer> pinned = new ConcurrentHashMap<>();
+
   BranchState(String name, @Nullable String baseSnapshot, LongTrie<Inode> table, long epoch,
       long createdNs) {
     this.name = name;

@@ -264,6 +264,9 @@ public final class FsCore {
 
   private final AtomicLong copyUps = new AtomicLong();
 
+  /** During a snapshot: the live host content each frozen passthrough version gave up. */
+  private final Map<Inode, Content> pinnedLive = new IdentityHashMap<>();
+
   /** How many lower files were copied up (for tests and metrics). */
   public long copyUps() {
     return copyUps.get();
@@ -377,11 +380,38 @@ public final class FsCore {
       if (snapshots.containsKey(name)) {
         throw new AgentFsException(Errno.EEXIST, "snapshot " + name);
       }
+      // Files the kernel writes directly (passthrough) cannot be copied on write: the
+      // snapshot takes a copy of them now and the branch keeps the live host file.
+      List<Inode> live = new ArrayList<>();
+      for (Long ino : st.pinned.keySet()) {
+        Inode v = st.table.get(ino);
+        Content x = v == null ? null : v.content;
+        if (x == null || v.epoch != st.epoch || v.contentShared) {
+          continue;
+        }
+        v.content = copyContent(x); // the version the snapshot keeps names the copy
+        live.add(v);
+        pinnedLive.put(v, x);
+        if (journaled) {
+          st.dirtyInodes.add(ino);
+        }
+      }
       if (journal != null && !journal.replaying()) {
         journal.flushWith(b, Journal.snapshotRecord(branch, name, createdNs));
       }
       snapshots.put(name, new SnapshotState(name, branch, st.table, createdNs));
       st.epoch = epochs.getAndIncrement();
+      for (Inode v : live) {
+        Inode mine = v.copyFor(st.epoch);
+        mine.content = pinnedLive.remove(v);
+        mine.contentShared = false;
+        synchronized (st.tableLock) {
+          st.table = st.table.with(mine.ino, mine);
+        }
+        if (journaled) {
+          st.dirtyInodes.add(mine.ino);
+        }
+      }
     } finally {
       st.freeze.writeLock().unlock();
     }

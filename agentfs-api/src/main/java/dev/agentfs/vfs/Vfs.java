@@ -122,4 +122,20 @@ public interface Vfs {
 
   long copyFileRange(Caller c, long inoIn, long fhIn, long offIn, long inoOut, long fhOut,
       long offOut, long len, int flags) throws AgentFsException;
+
+  /**
+   * Kernel passthrough: the host file that may serve reads and writes of regular file
+   * {@code ino} directly, without further calls into this filesystem, or null when the bytes
+   * are shared with a snapshot (and {@code forWrite} is false) or are not in a host file.
+   * For a write the filesystem first unshares the bytes, so kernel writes can never reach a
+   * snapshot. The returned file stays this inode's until {@link #releaseBacking}; a snapshot
+   * taken meanwhile gets its own copy of it.
+   */
+  default java.nio.file.@org.jspecify.annotations.Nullable Path openBacking(long ino,
+      boolean forWrite) throws AgentFsException {
+    return null;
+  }
+
+  /** The kernel no longer uses the host file {@link #openBacking} returned for {@code ino}. */
+  default void releaseBacking(long ino) {}
 }

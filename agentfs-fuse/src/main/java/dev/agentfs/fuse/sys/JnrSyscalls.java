@@ -152,6 +152,20 @@ public final class JnrSyscalls implements Syscalls {
   }
 
   @Override
+  public int ioctlBackingOpen(int fd, int request, int backingFd, int flags) {
+    long p = mem.allocateMemory(16, true);
+    try {
+      mem.putInt(p, backingFd);
+      mem.putInt(p + 4, flags);
+      mem.putLong(p + 8, 0);
+      int r = libc.ioctl(fd, request & 0xffffffffL, p);
+      return r < 0 ? err() : r;
+    } finally {
+      mem.freeMemory(p);
+    }
+  }
+
+  @Override
   public int ioctl(int fd, int request) {
     int r = libc.ioctl(fd, request & 0xffffffffL, 0);
     return r < 0 ? err() : r;

@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
  * leaves position and limit untouched.
  */
 public interface Syscalls {
+  int O_RDONLY = 0;
   int O_RDWR = 02;
   int O_CLOEXEC = 02000000;
 
@@ -49,6 +50,14 @@ public interface Syscalls {
 
   /** ioctl(2) whose argument points at one 32-bit integer holding {@code value}. */
   int ioctlInt(int fd, int request, int value);
+
+  /**
+   * ioctl(2) whose argument points at a struct: the 16-byte struct fuse_backing_map holding
+   * {@code fd} and {@code flags} (FUSE_DEV_IOC_BACKING_OPEN). Returns the backing id or -errno.
+   */
+  default int ioctlBackingOpen(int fd, int request, int backingFd, int flags) {
+    return -ENOTTY;
+  }
 
   /** ioctl(2) without an argument. */
   int ioctl(int fd, int request);
