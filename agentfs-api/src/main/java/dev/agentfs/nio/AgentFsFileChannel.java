@@ -61,13 +61,12 @@ final class AgentFsFileChannel extends FileChannel {
   private final long fh;
   private final int flags;
   private final boolean sync;
-  private final boolean deleteOnClose;
   private final long owner = OWNER_BASE | OWNERS.getAndIncrement();
   private final Object posLock = new Object();
   private long position;
 
   AgentFsFileChannel(AgentFsFileSystem fs, AgentFsPath path, long ino, long fh, int flags,
-      boolean sync, boolean deleteOnClose) {
+      boolean sync) {
     this.fs = fs;
     this.vfs = fs.vfs();
     this.path = path;
@@ -75,7 +74,6 @@ final class AgentFsFileChannel extends FileChannel {
     this.fh = fh;
     this.flags = flags;
     this.sync = sync;
-    this.deleteOnClose = deleteOnClose;
   }
 
   private boolean readable() {
@@ -529,13 +527,6 @@ final class AgentFsFileChannel extends FileChannel {
         vfs.release(ino, fh);
       } catch (AgentFsException e) {
         // nothing left to release
-      }
-    }
-    if (deleteOnClose) {
-      try {
-        fs.provider().delete(path);
-      } catch (IOException | RuntimeException e) {
-        // best effort, as the default file system
       }
     }
   }

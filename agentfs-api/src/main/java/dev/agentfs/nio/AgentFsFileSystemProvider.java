@@ -359,11 +359,25 @@ public final class AgentFsFileSystemProvider extends FileSystemProvider {
     boolean follow = createNew || !(nofollow || deleteOnClose);
     try {
       long[] opened = open(fs, p, flags, create || createNew, createNew, mode, follow, 0);
-      AgentFsFileChannel ch = new AgentFsFileChannel(fs, p, opened[0], opened[1], flags, sync,
-          deleteOnClose);
+      AgentFsFileChannel ch = new AgentFsFileChannel(fs, p, opened[0], opened[1], flags, sync);
       fs.track(ch);
+      if (deleteOnClose) {
+        // As the JDK on Unix: the name goes at once, the open handle keeps the file until close.
+        try {
+          delete(p);
+        } catch (IOException e) {
+          // best effort
+        }
+      }
       return ch;
     } catch (AgentFsException e) {
+      if (e.errno() == Errno.ELOOP && nofollow && !createNew) {
+        // What the JDK reports for O_NOFOLLOW on a symbolic link.
+        IOException x = new IOException(
+            "Too many levels of symbolic links or unable to access attributes of symbolic link");
+        x.initCause(e);
+        throw x;
+      }
       throw Errors.map(e, p.toString(), null);
     }
   }
@@ -486,8 +500,8 @@ public final class AgentFsFileSystemProvider extends FileSystemProvider {
     if (x.getFileSystem() != fs) {
       throw Errors.of(Errno.EXDEV, p.toString(), x.toString());
     }
-    long ino = walk(x, false).ino();
     try {
+      long ino = fs.walk(x, false).ino();
       Parent parent = fs.parent(p, Errno.EEXIST);
       Attr a = fs.vfs().link(fs.caller(), ino, parent.dir(), parent.name());
       fs.vfs().forget(a.ino(), 1);
@@ -704,7 +718,7 @@ public final class AgentFsFileSystemProvider extends FileSystemProvider {
         fs.vfs().rename(fs.caller(), a.dir(), a.name(), b.dir(), b.name(), 0);
         return;
       }
-      Attr sa = fs.walk(src, false).attr();
+      Attr sa = walk(src, false).attr();
       Attr da = lstatOrNull(dst);
       if (da != null) {
         if (da.ino() == sa.ino()) {
