@@ -4,6 +4,8 @@ import static dev.agentfs.vfs.Modes.*;
 
 import dev.agentfs.core.BranchFs;
 import dev.agentfs.core.FsCore;
+import dev.agentfs.nio.AgentFsFileSystem;
+import dev.agentfs.nio.AgentFsFileSystemProvider;
 import dev.agentfs.vfs.Attr;
 import dev.agentfs.vfs.Caller;
 import dev.agentfs.vfs.Created;
@@ -59,6 +61,15 @@ public final class Branch {
   /** The same branch, acting as another caller (for permission checks and ownership). */
   public Branch as(Caller c) {
     return new Branch(core, fs, c);
+  }
+
+  /**
+   * A java.nio file system over this branch, acting as this branch's caller, without a mount:
+   * {@code Files.*} on its paths call the core directly. Close it when done (that does not close
+   * the AgentFs). See {@link dev.agentfs.nio.AgentFsFileSystemProvider}.
+   */
+  public AgentFsFileSystem asFileSystem() {
+    return AgentFsFileSystemProvider.forBranch(this, core, caller);
   }
 
   /** Freezes this branch's current tree as a snapshot; O(1) in the size of the tree. */
