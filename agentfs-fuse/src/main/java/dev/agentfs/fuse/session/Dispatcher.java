@@ -73,6 +73,9 @@ public final class Dispatcher {
   private final Consumer<Negotiated> onInit;
   private volatile @Nullable Negotiated negotiated;
   private volatile boolean destroyed;
+  /** Set once INIT granted FUSE_PASSTHROUGH. */
+  private volatile @Nullable BackingFiles backing;
+
   /** SETLKW waits in progress, by request id, so INTERRUPT can wake them. */
   private final ConcurrentHashMap<Long, Thread> blocking = new ConcurrentHashMap<>();
 
@@ -89,6 +92,19 @@ public final class Dispatcher {
   private static long nanos(Duration d) {
     // The kernel keeps seconds in 64 bits; cap far-future timeouts instead of overflowing.
     return Math.min(d.getSeconds(), 1L << 32) * 1_000_000_000L + d.getNano();
+  }
+
+  void enablePassthrough(BackingFiles b) {
+    this.backing = b;
+  }
+
+  @Nullable BackingFiles backing() {
+    return backing;
+  }
+
+  private int openFlags(long node, long fh, int flags) throws AgentFsException {
+    BackingFiles b = backing;
+    return b == null ? 0 : b.open(node, fh, flags);
   }
 
   public @Nullable Negotiated negotiated() {
@@ -254,7 +270,8 @@ public final class Dispatcher {
       case OPEN -> {
         Wire.OpenIn o = Wire.OpenIn.decode(in, a);
         long fh = vfs.open(caller(ctx), node, o.flags());
-        r.ok(Wire.OpenOut.encode(out, Reply.BODY, fh, 0, 0));
+        int id = openFlags(node, fh, o.flags());
+        r.ok(Wire.OpenOut.encode(out, Reply.BODY, fh, id > 0 ? Wire.FOPEN_PASSTHROUGH : 0, id));
       }
       case OPENDIR -> {
         Wire.OpenIn o = Wire.OpenIn.decode(in, a);
@@ -264,11 +281,12 @@ public final class Dispatcher {
       case CREATE -> {
         Wire.CreateIn c = Wire.CreateIn.decode(in, a);
         byte[] name = name(in, a + Wire.CreateIn.SIZE, end);
-        created(r, vfs.create(caller(ctx), node, name, c.mode(), c.flags(), c.umask()));
+        created(r, vfs.create(caller(ctx), node, name, c.mode(), c.flags(), c.umask()),
+            c.flags());
       }
       case TMPFILE -> {
         Wire.CreateIn c = Wire.CreateIn.decode(in, a);
-        created(r, vfs.tmpfile(caller(ctx), node, c.mode(), c.flags(), c.umask()));
+        created(r, vfs.tmpfile(caller(ctx), node, c.mode(), c.flags(), c.umask()), c.flags());
       }
       case READ -> read(ctx, node, a);
       case WRITE -> write(ctx, node, a, end);
@@ -277,6 +295,10 @@ public final class Dispatcher {
         Wire.ReleaseIn rel = Wire.ReleaseIn.decode(in, a);
         if ((rel.releaseFlags() & Wire.FUSE_RELEASE_FLUSH) != 0) {
           vfs.flush(caller(ctx), node, rel.fh(), rel.lockOwner());
+        }
+        BackingFiles b = backing;
+        if (b != null) {
+          b.release(node, rel.fh());
         }
         vfs.release(node, rel.fh());
         r.ok(0);
@@ -432,10 +454,12 @@ public final class Dispatcher {
     r.ok(Wire.AttrOut.encode(r.buffer(), Reply.BODY, attrNs, attr));
   }
 
-  private void created(Reply r, Created c) {
+  private void created(Reply r, Created c, int flags) throws AgentFsException {
+    int id = openFlags(c.attr().ino(), c.fh(), flags);
     ByteBuffer out = r.buffer();
     int n = Wire.EntryOut.encode(out, Reply.BODY, c.attr().ino(), 0, entryNs, attrNs, c.attr());
-    n += Wire.OpenOut.encode(out, Reply.BODY + n, c.fh(), 0, 0);
+    n += Wire.OpenOut.encode(out, Reply.BODY + n, c.fh(), id > 0 ? Wire.FOPEN_PASSTHROUGH : 0,
+        id);
     r.ok(n);
   }
 

@@ -92,6 +92,9 @@ public final class FuseSession implements MountHandle {
     this.dispatcher = new Dispatcher(vfs, config, new InitNegotiator(config, maxPagesLimit),
         n -> {
           negotiated = n;
+          if (n.has(dev.agentfs.fuse.protocol.InitFlag.PASSTHROUGH)) {
+            dispatcher().enablePassthrough(new BackingFiles(sys, masterFd, vfs));
+          }
           if (LOG.isDebugEnabled()) {
             LOG.debug("{}: FUSE 7.{} (kernel 7.{}), max_write={}, granted {}; kernel offered {}",
                 mountPoint, n.minor(), n.kernelMinor(), n.maxWrite(), n.grantedNames(),
@@ -321,6 +324,17 @@ public final class FuseSession implements MountHandle {
   /** What INIT settled, or null before INIT. */
   public @Nullable Negotiated negotiated() {
     return negotiated;
+  }
+
+  /** The request dispatcher (counters, passthrough state), for tests and the benchmark. */
+  public Dispatcher dispatcher() {
+    return dispatcher;
+  }
+
+  /** Backing files currently registered with the kernel for passthrough. */
+  public long passthroughBackings() {
+    BackingFiles b = dispatcher.backing();
+    return b == null ? 0 : b.registered();
   }
 
   @Override

@@ -69,16 +69,20 @@ public final class InitNegotiator {
   }
 
   /**
-   * The passthrough hook: the capability bits to request for {@link Configuration#passthrough()}.
-   * Backing files are not wired to the Vfs yet, so PREFERRED asks for nothing and REQUIRED
-   * fails the mount with a clear reason rather than silently running without it.
+   * The capability bits to request for {@link Configuration#passthrough()}. REQUIRED fails
+   * the mount with the reason when the kernel cannot do it; PREFERRED quietly asks for
+   * nothing, and the mount's granted features then lack PASSTHROUGH.
    */
   long passthroughWant(long offered) throws AgentFsException {
+    if (config.passthrough() == Passthrough.OFF) {
+      return 0;
+    }
+    if (PASSTHROUGH.in(offered) && INIT_EXT.in(offered)) {
+      return PASSTHROUGH.mask();
+    }
     if (config.passthrough() == Passthrough.REQUIRED) {
-      String why = PASSTHROUGH.in(offered)
-          ? "the kernel offers FUSE_PASSTHROUGH but this transport does not open backing files yet"
-          : "the kernel does not offer FUSE_PASSTHROUGH";
-      throw new AgentFsException(Errno.ENOTSUP, null, null, "passthrough REQUIRED: " + why);
+      throw new AgentFsException(Errno.ENOTSUP, null, null, "passthrough REQUIRED: the kernel "
+          + "does not offer FUSE_PASSTHROUGH (Linux 6.9 or later with CONFIG_FUSE_PASSTHROUGH)");
     }
     return 0;
   }
