@@ -272,6 +272,11 @@ final class JnrMount implements MountHandle {
     // see invalidateInode
   }
 
+  /** The mounts of this JVM that are not closed yet. */
+  static List<JnrMount> live() {
+    return List.copyOf(LIVE);
+  }
+
   /** Open files and directories of this mount (for tests). */
   int openHandles() {
     return fs.openHandles();
