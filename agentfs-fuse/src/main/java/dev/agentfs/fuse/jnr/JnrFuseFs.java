@@ -33,6 +33,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import ru.serce.jnrfuse.FuseFillDir;
 import ru.serce.jnrfuse.FuseStubFS;
+import ru.serce.jnrfuse.NotImplemented;
 import ru.serce.jnrfuse.struct.FileStat;
 import ru.serce.jnrfuse.struct.Flock;
 import ru.serce.jnrfuse.struct.FuseContext;
@@ -803,12 +804,16 @@ public final class JnrFuseFs extends FuseStubFS {
     });
   }
 
+  /**
+   * Not registered with libfuse: jnr-fuse 0.5.8 declares the callback without its
+   * {@code int datasync} argument, so the file-info pointer it hands over would be that int
+   * (a crash for fdatasync). Unregistered, libfuse answers ENOSYS once and the kernel then
+   * treats directory fsync as done, which is what {@link Vfs#fsyncdir} does anyway.
+   */
+  @NotImplemented
   @Override
   public int fsyncdir(String path, FuseFileInfo fi) {
-    return call("fsyncdir", path, () -> {
-      Open o = handle(fi);
-      vfs.fsyncdir(o.ino(), o.fh(), false);
-      return 0;
-    });
+    return 0;
   }
+
 }

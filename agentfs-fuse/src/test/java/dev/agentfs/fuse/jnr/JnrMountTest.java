@@ -297,6 +297,21 @@ class JnrMountTest {
   }
 
   @Test
+  void fsyncFallocateAndStatfs() throws Exception {
+    String out = JnrProc.python(root, String.join("\n",
+        "import os",
+        "fd = os.open('f', os.O_CREAT | os.O_RDWR, 0o644)",
+        "os.write(fd, b'abc'); os.fsync(fd); os.fdatasync(fd)",
+        "os.posix_fallocate(fd, 0, 1 << 20)",
+        "st = os.fstat(fd); os.close(fd)",
+        "d = os.open('.', os.O_RDONLY); os.fsync(d); os.fdatasync(d); os.close(d)",
+        "v = os.statvfs('.')",
+        "print(st.st_size, v.f_namemax, v.f_bsize > 0, v.f_blocks >= v.f_bfree)")).ok().out();
+    assertEquals("1048576 255 True True", out.trim());
+    assertEquals(1 << 20, m.fs().main().stat("/f").size());
+  }
+
+  @Test
   void posixAndFlockLocksAcrossProcesses() throws Exception {
     Files.writeString(root.resolve("lk"), "x");
     String out = JnrProc.python(root, String.join("\n",
