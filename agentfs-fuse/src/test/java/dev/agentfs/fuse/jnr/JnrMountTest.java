@@ -275,6 +275,31 @@ class JnrMountTest {
         + "ENOTDIR ENOTDIR EINVAL EINVAL EEXIST", out);
   }
 
+  /**
+   * Pins what libfuse2 (protocol 7.19) cannot pass on, where the kernel transport succeeds:
+   * renameat2 flags (the kernel answers EINVAL itself) and O_TMPFILE (EOPNOTSUPP = ENOTSUP).
+   */
+  @Test
+  void renameFlagsAndTmpfileAreBeyondLibfuse2() throws Exception {
+    Files.writeString(root.resolve("a"), "A");
+    Files.writeString(root.resolve("b"), "B");
+    String out = JnrProc.python(root, String.join("\n",
+        "import ctypes, errno, os",
+        "libc = ctypes.CDLL(None, use_errno=True)",
+        "def rn(a, b, flags):",
+        "    r = libc.renameat2(-100, a, -100, b, flags)",
+        "    return errno.errorcode[ctypes.get_errno()] if r else 'OK'",
+        "e0 = rn(b'a', b'b', 1)",
+        "e1 = rn(b'a', b'c', 1)",
+        "try:",
+        "    os.close(os.open('.', os.O_TMPFILE | os.O_RDWR, 0o600)); e2 = 'OK'",
+        "except OSError as e: e2 = errno.errorcode[e.errno]",
+        "print(e0, e1, e2)")).ok().out().trim();
+    // The VFS itself refuses NOREPLACE over an existing name; anything else needs RENAME2.
+    assertEquals("EEXIST EINVAL ENOTSUP", out);
+    assertEquals("B", Files.readString(root.resolve("b")));
+  }
+
   @Test
   void unlinkedOpenFileStaysUsable() throws IOException {
     Path f = Files.writeString(root.resolve("tmp"), "abc");
