@@ -158,7 +158,14 @@ final class JnrMount implements MountHandle {
       throw new AgentFsException(Errno.ENOTSUP, mp.toString(), null, why);
     }
     checkMountPoint(mp);
-    JnrFuseFs fs = new JnrFuseFs(vfs, config.maxBackground(), config.congestionThreshold());
+    JnrFuseFs fs;
+    try {
+      fs = new JnrFuseFs(vfs, config.maxBackground(), config.congestionThreshold());
+    } catch (LinkageError | RuntimeException e) { // jnr-fuse loads libfuse here
+      String why2 = JnrTransportProvider.probe();
+      throw new AgentFsException(Errno.ENODEV, mp.toString(), null,
+          why2 != null ? why2 : "cannot load libfuse: " + e);
+    }
     JnrMount m = new JnrMount(mp, fs, args(config, mp));
     LIVE.add(m);
     try {
