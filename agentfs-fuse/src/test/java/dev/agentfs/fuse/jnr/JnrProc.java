@@ -1,0 +1,68 @@
+package dev.agentfs.fuse.jnr;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Child processes against a jnr mount: real syscalls through the kernel and libfuse. */
+final class JnrProc {
+  private JnrProc() {}
+
+  record Result(int exit, String out, String err) {
+    Result ok() {
+      if (exit != 0) {
+        throw new AssertionError("exit " + exit + "\nstdout: " + out + "\nstderr: " + err);
+      }
+      return this;
+    }
+  }
+
+  static Result sh(Path cwd, String script) throws IOException, InterruptedException {
+    return run(cwd, List.of("sh", "-c", script));
+  }
+
+  static Result shAs(Path cwd, int uid, int gid, String script)
+      throws IOException, InterruptedException {
+    return run(cwd, List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups",
+        "sh", "-c", script));
+  }
+
+  static Result python(Path cwd, String code) throws IOException, InterruptedException {
+    return run(cwd, List.of("python3", "-c", code));
+  }
+
+  static Result run(Path cwd, List<String> cmd) throws IOException, InterruptedException {
+    ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(cmd)).directory(cwd.toFile());
+    pb.environment().put("LC_ALL", "C");
+    pb.redirectErrorStream(false);
+    Process p = pb.start();
+    p.getOutputStream().close();
+    StringBuilder err = new StringBuilder();
+    Thread t = new Thread(() -> {
+      try {
+        err.append(new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+      } catch (IOException e) {
+        err.append(e);
+      }
+    });
+    t.start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (!p.waitFor(5, TimeUnit.MINUTES)) {
+      p.destroyForcibly();
+      throw new AssertionError("timed out: " + cmd);
+    }
+    t.join();
+    return new Result(p.exitValue(), out, err.toString());
+  }
+
+  static boolean has(String tool) {
+    try {
+      return run(Path.of("/"), List.of("sh", "-c", "command -v " + tool)).exit() == 0;
+    } catch (IOException | InterruptedException e) {
+      return false;
+    }
+  }
+}
