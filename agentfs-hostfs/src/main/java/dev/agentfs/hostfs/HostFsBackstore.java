@@ -40,9 +40,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Space: {@link #usedBytes()} is the sum of the allocated bytes of this store's live content
  * (a reflinked extent counts once per file sharing it); {@link #capacityBytes()} is that plus the
- * host filesystem's usable space, read at most once per {@link Builder#statsInterval}, and
- * {@link #availableBytes()} is the usable space of the same reading, so a statfs that asks for
- * the capacity and then the available bytes sees consistent numbers. Writes reserve their blocks
+ * host filesystem's usable space, and {@link #availableBytes()} that usable space. The usable
+ * space is read at most once per {@link Builder#statsInterval} (default 1 s), so a statfs that
+ * asks for both within the interval sees consistent numbers. Writes reserve their blocks
  * with fallocate first, so on a full disk they fail with ENOSPC before changing anything.
  */
 public final class HostFsBackstore implements Backstore {
@@ -323,7 +323,7 @@ public final class HostFsBackstore implements Backstore {
 
   @Override
   public long capacityBytes() {
-    return usedBytes() + usable(true);
+    return usedBytes() + usable();
   }
 
   @Override
@@ -333,13 +333,13 @@ public final class HostFsBackstore implements Backstore {
 
   @Override
   public long availableBytes() {
-    return usable(false);
+    return usable();
   }
 
-  private long usable(boolean refresh) {
+  private long usable() {
     long now = System.nanoTime();
     long snap = usableSnapshot;
-    if (snap < 0 || (refresh && now - snapshotAt >= statsIntervalNanos)) {
+    if (snap < 0 || now - snapshotAt >= statsIntervalNanos) {
       try {
         snap = fileStore.getUsableSpace();
       } catch (IOException e) {
