@@ -342,7 +342,8 @@ class KernelMountTest {
       assertFalse(MountTable.isFuseMountPoint(mnt), "cycle " + i);
     }
     assertEquals(List.of(), fuseThreads());
-    assertEquals(fds, openFds(), "descriptors leaked: "
+    // Fewer is fine (an earlier test's channel may be closed by GC meanwhile); more is a leak.
+    assertTrue(openFds() <= fds, "descriptors leaked: "
         + Files.list(Path.of("/proc/self/fd")).map(p -> {
           try {
             return Files.readSymbolicLink(p).toString();

@@ -76,7 +76,8 @@ class MountLifecycleTest {
       assertEquals("cycle 49", fs.main().readString("/f49"));
     }
     assertEquals(threads, fuseThreads(), "FUSE threads left behind");
-    assertEquals(fds, openFds(), "file descriptors left behind");
+    // Fewer is fine (an earlier test's channel may be closed by GC meanwhile); more is a leak.
+    assertTrue(openFds() <= fds, "file descriptors left behind: " + openFds() + " > " + fds);
   }
 
   @Test

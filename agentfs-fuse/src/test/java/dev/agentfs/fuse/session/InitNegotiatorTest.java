@@ -94,16 +94,31 @@ class InitNegotiatorTest {
   }
 
   @Test
-  void requiredPassthroughFailsClearly() {
+  void requiredPassthroughIsGrantedWhenOffered() throws Exception {
     Configuration c = Configuration.builder().passthrough(Passthrough.REQUIRED).build();
-    AgentFsException e = assertThrows(AgentFsException.class, () -> negotiate(c, 45, ALL));
-    assertEquals(Errno.ENOTSUP, e.errno());
-    assertTrue(e.getMessage().contains("passthrough"), e.getMessage());
+    Negotiated n = negotiate(c, 45, ALL);
+    assertTrue(n.has(PASSTHROUGH));
+    assertEquals(1, n.out().maxStackDepth(), "passthrough needs max_stack_depth > 0");
   }
 
   @Test
-  void preferredPassthroughFallsBackQuietly() throws Exception {
+  void requiredPassthroughFailsClearlyWhenNotOffered() {
+    Configuration c = Configuration.builder().passthrough(Passthrough.REQUIRED).build();
+    AgentFsException e = assertThrows(AgentFsException.class,
+        () -> negotiate(c, 45, ALL & ~PASSTHROUGH.mask()));
+    assertEquals(Errno.ENOTSUP, e.errno());
+    assertTrue(e.getMessage().contains("FUSE_PASSTHROUGH"), e.getMessage());
+  }
+
+  @Test
+  void preferredPassthroughFallsBackQuietlyWhenNotOffered() throws Exception {
     Configuration c = Configuration.builder().passthrough(Passthrough.PREFERRED).build();
-    assertFalse(negotiate(c, 45, ALL).has(PASSTHROUGH));
+    assertFalse(negotiate(c, 45, ALL & ~PASSTHROUGH.mask()).has(PASSTHROUGH));
+    assertTrue(negotiate(c, 45, ALL).has(PASSTHROUGH));
+  }
+
+  @Test
+  void passthroughIsNotRequestedWhenOff() throws Exception {
+    assertFalse(negotiate(Configuration.defaults(), 45, ALL).has(PASSTHROUGH));
   }
 }
