@@ -546,7 +546,40 @@ public final class BranchFs implements Vfs {
 
   @Override
   public Attr getattr(Caller c, long ino, long fh) throws AgentFsException {
-    return node(ino).attr();
+    Inode n = node(ino);
+    if (!st.pinned.isEmpty() && st.pinned.containsKey(ino)) {
+      syncTimesFromHost(n);
+    }
+    return n.attr();
+  }
+
+  /**
+   * The kernel writes a passthrough file without telling us, so while it is in use the host
+   * file's mtime is the truth (setattr writes explicit times through to it).
+   */
+  private void syncTimesFromHost(Inode n) {
+    Content ct = n.content;
+    java.nio.file.Path p = ct == null ? null : ct.hostPath();
+    if (p == null || n.epoch != st.epoch) {
+      return;
+    }
+    try {
+      java.util.Map<String, Object> a = java.nio.file.Files.readAttributes(p,
+          "unix:lastModifiedTime,ctime");
+      long m = ((java.nio.file.attribute.FileTime) a.get("lastModifiedTime"))
+          .to(java.util.concurrent.TimeUnit.NANOSECONDS);
+      synchronized (n) {
+        if (m != n.mtime) {
+          n.mtime = m;
+          n.ctime = Math.max(n.ctime, m);
+          if (core.journaled) {
+            st.dirtyInodes.add(n.ino);
+          }
+        }
+      }
+    } catch (java.io.IOException e) {
+      // the host file is gone or unreadable: keep what we recorded
+    }
   }
 
   @Override
@@ -645,6 +678,15 @@ public final class BranchFs implements Vfs {
     }
     if (s.has(SetAttr.MTIME)) {
       n.mtime = s.has(SetAttr.MTIME_NOW) ? t : s.mtimeNs();
+      if (st.pinned.containsKey(n.ino) && n.content != null && n.content.hostPath() != null) {
+        try {
+          java.nio.file.Files.setLastModifiedTime(n.content.hostPath(),
+              java.nio.file.attribute.FileTime.from(n.mtime,
+                  java.util.concurrent.TimeUnit.NANOSECONDS));
+        } catch (java.io.IOException e) {
+          throw new AgentFsException(Errno.EIO, path(n.ino), e);
+        }
+      }
     }
     n.ctime = s.has(SetAttr.CTIME) ? s.ctimeNs() : t;
   }

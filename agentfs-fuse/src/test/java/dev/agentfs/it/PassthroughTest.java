@@ -108,6 +108,23 @@ class PassthroughTest {
   }
 
   @Test
+  void mtimeFollowsWritesTheEngineNeverSaw() throws Exception {
+    try (AgentFs fs = open(); MountHandle h = fs.mount(mnt)) {
+      Path f = mnt.resolve("t");
+      try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE_NEW,
+          StandardOpenOption.WRITE)) {
+        ch.write(ByteBuffer.wrap("a".getBytes()));
+        long first = fs.main().stat("/t").mtimeNs();
+        fs.main().setTimes("/t", first, 1_000_000_000L); // pretend it was written in 1970
+        ch.write(ByteBuffer.wrap("b".getBytes()));
+        long second = fs.main().stat("/t").mtimeNs();
+        assertTrue(second > 1_000_000_000L, "mtime must move with a passthrough write");
+        assertEquals(2, fs.main().stat("/t").size());
+      }
+    }
+  }
+
+  @Test
   void openAfterSnapshotUnsharesBeforeTheKernelWrites() throws Exception {
     try (AgentFs fs = open(); MountHandle h = fs.mount(mnt)) {
       Files.writeString(mnt.resolve("f"), "one");

@@ -21,6 +21,10 @@ public final class Main {
             --lower DIR              overlay: read DIR through, never modify it
             --threads N              FUSE worker threads (default: CPU count, 2..8)
             --writeback              enable the kernel writeback cache
+            --passthrough            kernel passthrough I/O to host files (hostfs; fails if
+                                     the kernel or backstore cannot do it)
+            --allow-other            let other users use the mount
+            --read-only              refuse every change with EROFS
             --clean-stale            unmount a dead mount left at MOUNTPOINT first (default on)
         unmount MOUNTPOINT           unmount (also a stale mount whose process died)
         help                         this text

@@ -38,6 +38,9 @@ final class MountCommand {
           }
         }
         case "--writeback" -> b.enable(Feature.WRITEBACK_CACHE);
+        case "--passthrough" -> b.passthrough(dev.agentfs.Passthrough.REQUIRED);
+        case "--allow-other" -> b.enable(Feature.ALLOW_OTHER);
+        case "--read-only" -> b.enable(Feature.READ_ONLY);
         case "--clean-stale" -> { }
         default -> {
           if (a.startsWith("-") || mountPoint != null) {
