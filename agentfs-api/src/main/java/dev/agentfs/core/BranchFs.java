@@ -144,6 +144,9 @@ public final class BranchFs implements Vfs {
       }
       Inode copy = cur.copyFor(st.epoch);
       if (orphan) {
+        // No snapshot holds an orphan version, so the copy takes over its content as is:
+        // shared only if the orphan itself still shared it with a snapshot.
+        copy.contentShared = cur.contentShared;
         st.orphans.put(ino, copy);
       } else {
         st.table = st.table.with(ino, copy);
@@ -349,7 +352,7 @@ public final class BranchFs implements Vfs {
 
   private void free(Inode n) {
     Content ct = n.content;
-    if (ct != null && !n.contentShared && n.epoch == st.epoch) {
+    if (ct != null && !n.contentShared) {
       core.releaseContent(ct);
     }
   }
