@@ -194,6 +194,17 @@ public final class BranchFs implements Vfs {
     }
   }
 
+  /** Runs {@code op} holding {@code n}'s io lock, which every change of its bytes takes
+   *  before the inode monitor, so content writers of one file never overlap. */
+  private static <T> T withIo(Inode n, Op<T> op) throws AgentFsException {
+    n.io.lock();
+    try {
+      return op.run();
+    } finally {
+      n.io.unlock();
+    }
+  }
+
   Name name(byte[] b, long parent) throws AgentFsException {
     if (b.length == 0) {
       throw err(Errno.ENOENT, path(parent, b));
@@ -428,10 +439,11 @@ public final class BranchFs implements Vfs {
     Handle h = fh != 0 ? handles.get(fh) : null;
     Attr a = mutate(() -> {
       Inode n = writable(ino);
-      return locked(() -> {
+      Op<Attr> op = () -> locked(() -> {
         applySetattr(c, n, h, s);
         return n.attr();
       }, n);
+      return s.has(SetAttr.SIZE) ? withIo(n, op) : op.run();
     });
     changedInode(ino);
     return a;
@@ -955,7 +967,7 @@ public final class BranchFs implements Vfs {
   private void truncateOnOpen(Caller c, long ino) throws AgentFsException {
     mutate(() -> {
       Inode n = writable(ino);
-      return locked(() -> {
+      return withIo(n, () -> locked(() -> {
         if (n.content != null && n.size() != 0) {
           own(n).truncate(0);
         }
@@ -963,7 +975,7 @@ public final class BranchFs implements Vfs {
         n.mtime = n.ctime = t;
         killPriv(c, n);
         return null;
-      }, n);
+      }, n));
     });
     changedInode(ino);
   }
@@ -1055,20 +1067,29 @@ public final class BranchFs implements Vfs {
     int len = src.remaining();
     int written = mutate(() -> {
       Inode n = writable(ino);
-      synchronized (n) {
-        long pos = (h.flags & O_APPEND) != 0 ? n.size() : offset;
-        if (len == 0) {
-          return 0;
+      // Writers of one file are serialised by its io lock; the monitor, which stat, lookup
+      // and readdirplus need, is held only around the metadata, not during the data I/O.
+      return withIo(n, () -> {
+        long pos;
+        Content ct;
+        synchronized (n) {
+          pos = (h.flags & O_APPEND) != 0 ? n.size() : offset;
+          if (len == 0) {
+            return 0;
+          }
+          if (pos > MAX_FILE_SIZE - len) {
+            throw err(Errno.EFBIG, path(ino));
+          }
+          ct = own(n);
         }
-        if (pos > MAX_FILE_SIZE - len) {
-          throw err(Errno.EFBIG, path(ino));
+        ct.write(pos, src);
+        synchronized (n) {
+          long t = now();
+          n.mtime = n.ctime = t;
+          killPriv(c, n);
         }
-        own(n).write(pos, src);
-        long t = now();
-        n.mtime = n.ctime = t;
-        killPriv(c, n);
         return len;
-      }
+      });
     });
     if (written > 0) {
       changedInode(ino);
@@ -1329,7 +1350,7 @@ public final class BranchFs implements Vfs {
     }
     mutate(() -> {
       Inode n = writable(ino);
-      return locked(() -> {
+      return withIo(n, () -> locked(() -> {
         if (n.isDir()) {
           throw err(Errno.EISDIR, path(ino));
         }
@@ -1356,7 +1377,7 @@ public final class BranchFs implements Vfs {
         n.mtime = n.ctime = t;
         killPriv(c, n);
         return null;
-      }, n);
+      }, n));
     });
     changedInode(ino);
   }

@@ -50,6 +50,9 @@ final class Inode {
   /** Symlinks: target bytes. */
   byte @Nullable [] target;
 
+  /** Serialises changes to this version's bytes; taken before the monitor. */
+  final java.util.concurrent.locks.ReentrantLock io = new java.util.concurrent.locks.ReentrantLock();
+
   /** O_TMPFILE inodes may be linked while their link count is still 0. */
   boolean tmpfile;
 
