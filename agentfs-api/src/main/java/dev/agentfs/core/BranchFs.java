@@ -726,7 +726,15 @@ public final class BranchFs implements Vfs {
         if (e == null) {
           throw err(Errno.ENOENT, path(parent, rawName));
         }
-        Inode n = writable(e.ino());
+        Inode n;
+        try {
+          n = writable(e.ino());
+        } catch (AgentFsException x) {
+          if (x.errno() == Errno.ENOENT) {
+            continue; // removed meanwhile: look the name up again
+          }
+          throw x;
+        }
         Long done = locked(() -> {
           if (d.entries.get(nm) != e) {
             return null;
@@ -785,47 +793,69 @@ public final class BranchFs implements Vfs {
     }
     long[] touched = mutate(() -> {
       synchronized (st.renameLock) {
-        Inode sd = writable(parent);
-        Inode dd = writable(newParent);
-        if (!sd.isDir()) {
-          throw err(Errno.ENOTDIR, path(parent));
-        }
-        if (!dd.isDir()) {
-          throw err(Errno.ENOTDIR, path(newParent));
-        }
-        check(c, sd, X_OK);
-        check(c, dd, X_OK);
-        Dirent se = sd.entries.get(sn);
-        if (se == null) {
-          throw err(Errno.ENOENT, path(parent, name));
-        }
-        Dirent de = dd.entries.get(dn);
-        if ((flags & RENAME_EXCHANGE) != 0 && de == null) {
-          throw err(Errno.ENOENT, path(newParent, newName));
-        }
-        if ((flags & RENAME_NOREPLACE) != 0 && de != null) {
-          throw err(Errno.EEXIST, path(newParent, newName));
-        }
-        Inode src = writable(se.ino());
-        Inode dst = de == null ? null : writable(de.ino());
-        Inode[] all = dst == null ? new Inode[] {sd, dd, src} : new Inode[] {sd, dd, src, dst};
-        return locked(() -> {
-          check(c, sd, W_OK | X_OK);
-          check(c, dd, W_OK | X_OK);
-          checkSticky(c, sd, src);
-          if (dst != null) {
-            checkSticky(c, dd, dst);
+        while (true) {
+          Inode sd = writable(parent);
+          Inode dd = writable(newParent);
+          if (!sd.isDir()) {
+            throw err(Errno.ENOTDIR, path(parent));
           }
-          if (dst == src) {
-            return new long[] {src.ino};
+          if (!dd.isDir()) {
+            throw err(Errno.ENOTDIR, path(newParent));
           }
-          if ((flags & RENAME_EXCHANGE) != 0) {
-            exchange(c, sd, dd, se, de, src, dst);
-          } else {
-            move(c, sd, dd, se, de, src, dst, dn);
+          check(c, sd, X_OK);
+          check(c, dd, X_OK);
+          Dirent se = sd.entries.get(sn);
+          if (se == null) {
+            throw err(Errno.ENOENT, path(parent, name));
           }
-          return dst == null ? new long[] {src.ino} : new long[] {src.ino, dst.ino};
-        }, all);
+          Dirent de = dd.entries.get(dn);
+          if ((flags & RENAME_EXCHANGE) != 0 && de == null) {
+            throw err(Errno.ENOENT, path(newParent, newName));
+          }
+          if ((flags & RENAME_NOREPLACE) != 0 && de != null) {
+            throw err(Errno.EEXIST, path(newParent, newName));
+          }
+          Inode src;
+          Inode dst;
+          try {
+            src = writable(se.ino());
+            dst = de == null ? null : writable(de.ino());
+          } catch (AgentFsException e) {
+            if (e.errno() == Errno.ENOENT) {
+              continue; // an entry's inode was removed meanwhile: look again
+            }
+            throw e;
+          }
+          Inode[] all = dst == null ? new Inode[] {sd, dd, src} : new Inode[] {sd, dd, src, dst};
+          long[] r = locked(() -> {
+            // unlink, create and link do not take the rename lock: the entries looked up above
+            // may have changed before the inodes were locked.
+            if (sd.entries.get(sn) != se || dd.entries.get(dn) != de) {
+              return null;
+            }
+            if (dd.nlink == 0 || sd.nlink == 0) {
+              throw err(Errno.ENOENT, path(newParent, newName));
+            }
+            check(c, sd, W_OK | X_OK);
+            check(c, dd, W_OK | X_OK);
+            checkSticky(c, sd, src);
+            if (dst != null) {
+              checkSticky(c, dd, dst);
+            }
+            if (dst == src) {
+              return new long[] {src.ino};
+            }
+            if ((flags & RENAME_EXCHANGE) != 0) {
+              exchange(c, sd, dd, se, de, src, dst);
+            } else {
+              move(c, sd, dd, se, de, src, dst, dn);
+            }
+            return dst == null ? new long[] {src.ino} : new long[] {src.ino, dst.ino};
+          }, all);
+          if (r != null) {
+            return r;
+          }
+        }
       }
     });
     changedEntry(parent, sn);
