@@ -152,6 +152,9 @@ public final class BranchFs implements Vfs {
       }
       Inode copy = cur.copyFor(st.epoch);
       if (orphan) {
+        // No snapshot holds an orphan version, so the copy takes over its content as is:
+        // shared only if the orphan itself still shared it with a snapshot.
+        copy.contentShared = cur.contentShared;
         st.orphans.put(ino, copy);
       } else {
         st.table = st.table.with(ino, copy);
@@ -196,6 +199,17 @@ public final class BranchFs implements Vfs {
     }
     synchronized (nodes[i]) {
       return lockFrom(nodes, i + 1, op);
+    }
+  }
+
+  /** Runs {@code op} holding {@code n}'s io lock, which every change of its bytes takes
+   *  before the inode monitor, so content writers of one file never overlap. */
+  private static <T> T withIo(Inode n, Op<T> op) throws AgentFsException {
+    n.io.lock();
+    try {
+      return op.run();
+    } finally {
+      n.io.unlock();
     }
   }
 
@@ -364,7 +378,7 @@ public final class BranchFs implements Vfs {
 
   private void free(Inode n) {
     Content ct = n.content;
-    if (ct != null && !n.contentShared && n.epoch == st.epoch) {
+    if (ct != null && !n.contentShared) {
       core.releaseContent(ct);
     }
   }
@@ -587,10 +601,11 @@ public final class BranchFs implements Vfs {
     Handle h = fh != 0 ? handles.get(fh) : null;
     Attr a = mutate(() -> {
       Inode n = writable(ino);
-      return locked(() -> {
+      Op<Attr> op = () -> locked(() -> {
         applySetattr(c, n, h, s);
         return n.attr();
       }, n);
+      return s.has(SetAttr.SIZE) ? withIo(n, op) : op.run();
     });
     changedInode(ino);
     return a;
@@ -897,7 +912,15 @@ public final class BranchFs implements Vfs {
         if (e == null) {
           throw err(Errno.ENOENT, path(parent, rawName));
         }
-        Inode n = writable(e.ino());
+        Inode n;
+        try {
+          n = writable(e.ino());
+        } catch (AgentFsException x) {
+          if (x.errno() == Errno.ENOENT) {
+            continue; // removed meanwhile: look the name up again
+          }
+          throw x;
+        }
         Long done = locked(() -> {
           if (d.entries.get(nm) != e) {
             return null;
@@ -963,47 +986,69 @@ public final class BranchFs implements Vfs {
     }
     long[] touched = mutate(() -> {
       synchronized (st.renameLock) {
-        Inode sd = writable(parent);
-        Inode dd = writable(newParent);
-        if (!sd.isDir()) {
-          throw err(Errno.ENOTDIR, path(parent));
-        }
-        if (!dd.isDir()) {
-          throw err(Errno.ENOTDIR, path(newParent));
-        }
-        check(c, sd, X_OK);
-        check(c, dd, X_OK);
-        Dirent se = sd.entries.get(sn);
-        if (se == null) {
-          throw err(Errno.ENOENT, path(parent, name));
-        }
-        Dirent de = dd.entries.get(dn);
-        if ((flags & RENAME_EXCHANGE) != 0 && de == null) {
-          throw err(Errno.ENOENT, path(newParent, newName));
-        }
-        if ((flags & RENAME_NOREPLACE) != 0 && de != null) {
-          throw err(Errno.EEXIST, path(newParent, newName));
-        }
-        Inode src = writable(se.ino());
-        Inode dst = de == null ? null : writable(de.ino());
-        Inode[] all = dst == null ? new Inode[] {sd, dd, src} : new Inode[] {sd, dd, src, dst};
-        return locked(() -> {
-          check(c, sd, W_OK | X_OK);
-          check(c, dd, W_OK | X_OK);
-          checkSticky(c, sd, src);
-          if (dst != null) {
-            checkSticky(c, dd, dst);
+        while (true) {
+          Inode sd = writable(parent);
+          Inode dd = writable(newParent);
+          if (!sd.isDir()) {
+            throw err(Errno.ENOTDIR, path(parent));
           }
-          if (dst == src) {
-            return new long[] {src.ino};
+          if (!dd.isDir()) {
+            throw err(Errno.ENOTDIR, path(newParent));
           }
-          if ((flags & RENAME_EXCHANGE) != 0) {
-            exchange(c, sd, dd, se, de, src, dst);
-          } else {
-            move(c, sd, dd, se, de, src, dst, dn);
+          check(c, sd, X_OK);
+          check(c, dd, X_OK);
+          Dirent se = sd.entries.get(sn);
+          if (se == null) {
+            throw err(Errno.ENOENT, path(parent, name));
           }
-          return dst == null ? new long[] {src.ino} : new long[] {src.ino, dst.ino};
-        }, all);
+          Dirent de = dd.entries.get(dn);
+          if ((flags & RENAME_EXCHANGE) != 0 && de == null) {
+            throw err(Errno.ENOENT, path(newParent, newName));
+          }
+          if ((flags & RENAME_NOREPLACE) != 0 && de != null) {
+            throw err(Errno.EEXIST, path(newParent, newName));
+          }
+          Inode src;
+          Inode dst;
+          try {
+            src = writable(se.ino());
+            dst = de == null ? null : writable(de.ino());
+          } catch (AgentFsException e) {
+            if (e.errno() == Errno.ENOENT) {
+              continue; // an entry's inode was removed meanwhile: look again
+            }
+            throw e;
+          }
+          Inode[] all = dst == null ? new Inode[] {sd, dd, src} : new Inode[] {sd, dd, src, dst};
+          long[] r = locked(() -> {
+            // unlink, create and link do not take the rename lock: the entries looked up above
+            // may have changed before the inodes were locked.
+            if (sd.entries.get(sn) != se || dd.entries.get(dn) != de) {
+              return null;
+            }
+            if (dd.nlink == 0 || sd.nlink == 0) {
+              throw err(Errno.ENOENT, path(newParent, newName));
+            }
+            check(c, sd, W_OK | X_OK);
+            check(c, dd, W_OK | X_OK);
+            checkSticky(c, sd, src);
+            if (dst != null) {
+              checkSticky(c, dd, dst);
+            }
+            if (dst == src) {
+              return new long[] {src.ino};
+            }
+            if ((flags & RENAME_EXCHANGE) != 0) {
+              exchange(c, sd, dd, se, de, src, dst);
+            } else {
+              move(c, sd, dd, se, de, src, dst, dn);
+            }
+            return dst == null ? new long[] {src.ino} : new long[] {src.ino, dst.ino};
+          }, all);
+          if (r != null) {
+            return r;
+          }
+        }
       }
     });
     changedEntry(parent, sn);
@@ -1145,7 +1190,7 @@ public final class BranchFs implements Vfs {
   private void truncateOnOpen(Caller c, long ino) throws AgentFsException {
     mutate(() -> {
       Inode n = writable(ino);
-      return locked(() -> {
+      return withIo(n, () -> locked(() -> {
         if (n.content instanceof LowerContent) {
           n.content = null;
         } else if (n.content != null && n.size() != 0) {
@@ -1155,7 +1200,7 @@ public final class BranchFs implements Vfs {
         n.mtime = n.ctime = t;
         killPriv(c, n);
         return null;
-      }, n);
+      }, n));
     });
     changedInode(ino);
   }
@@ -1247,20 +1292,29 @@ public final class BranchFs implements Vfs {
     int len = src.remaining();
     int written = mutate(() -> {
       Inode n = writable(ino);
-      synchronized (n) {
-        long pos = (h.flags & O_APPEND) != 0 ? n.size() : offset;
-        if (len == 0) {
-          return 0;
+      // Writers of one file are serialised by its io lock; the monitor, which stat, lookup
+      // and readdirplus need, is held only around the metadata, not during the data I/O.
+      return withIo(n, () -> {
+        long pos;
+        Content ct;
+        synchronized (n) {
+          pos = (h.flags & O_APPEND) != 0 ? n.size() : offset;
+          if (len == 0) {
+            return 0;
+          }
+          if (pos > MAX_FILE_SIZE - len) {
+            throw err(Errno.EFBIG, path(ino));
+          }
+          ct = own(n);
         }
-        if (pos > MAX_FILE_SIZE - len) {
-          throw err(Errno.EFBIG, path(ino));
+        ct.write(pos, src);
+        synchronized (n) {
+          long t = now();
+          n.mtime = n.ctime = t;
+          killPriv(c, n);
         }
-        own(n).write(pos, src);
-        long t = now();
-        n.mtime = n.ctime = t;
-        killPriv(c, n);
         return len;
-      }
+      });
     });
     if (written > 0) {
       changedInode(ino);
@@ -1524,7 +1578,7 @@ public final class BranchFs implements Vfs {
     }
     mutate(() -> {
       Inode n = writable(ino);
-      return locked(() -> {
+      return withIo(n, () -> locked(() -> {
         if (n.isDir()) {
           throw err(Errno.EISDIR, path(ino));
         }
@@ -1551,7 +1605,7 @@ public final class BranchFs implements Vfs {
         n.mtime = n.ctime = t;
         killPriv(c, n);
         return null;
-      }, n);
+      }, n));
     });
     changedInode(ino);
   }
@@ -1631,9 +1685,11 @@ public final class BranchFs implements Vfs {
           return null; // readers of shared bytes go through the filesystem: no copy needed
         }
         Inode w = writable(ino);
-        synchronized (w) {
-          ct = own(w);
-        }
+        ct = withIo(w, () -> {
+          synchronized (w) {
+            return own(w);
+          }
+        });
       }
       java.nio.file.Path p = ct.hostPath();
       if (p != null) {

@@ -56,6 +56,9 @@ final class Inode {
   /** Overlay directories: whether the lower listing has been turned into entries yet. */
   volatile boolean lowerLoaded;
 
+  /** Serialises changes to this version's bytes; taken before the monitor. */
+  final java.util.concurrent.locks.ReentrantLock io = new java.util.concurrent.locks.ReentrantLock();
+
   /** O_TMPFILE inodes may be linked while their link count is still 0. */
   boolean tmpfile;
 

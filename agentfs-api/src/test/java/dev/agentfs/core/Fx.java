@@ -71,7 +71,9 @@ final class Fx {
 
   static long mkdir(BranchFs v, Caller c, long parent, String name, int mode)
       throws AgentFsException {
-    return v.mkdir(c, parent, b(name), mode, 0).ino();
+    long ino = v.mkdir(c, parent, b(name), mode, 0).ino();
+    v.forget(ino, 1);
+    return ino;
   }
 
   static long file(BranchFs v, Caller c, long parent, String name, int mode, String data)
@@ -81,6 +83,7 @@ final class Fx {
       v.write(c, cr.attr().ino(), cr.fh(), 0, ByteBuffer.wrap(b(data)));
     }
     v.release(cr.attr().ino(), cr.fh());
+    v.forget(cr.attr().ino(), 1);
     return cr.attr().ino();
   }
 
