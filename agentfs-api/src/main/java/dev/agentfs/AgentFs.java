@@ -124,6 +124,48 @@ public final class AgentFs implements AutoCloseable {
     return new Branch(core, b, Caller.ROOT);
   }
 
+  /**
+   * A new writable branch starting from the current state of {@code from}, through a snapshot
+   * named {@code name + "@base"} that becomes its base (for diff and commit).
+   */
+  public Branch createBranch(String name, Branch from) throws AgentFsException {
+    return createBranch(name, from.snapshot(name + "@base"));
+  }
+
+  /**
+   * Applies what {@code branch} changed since its base snapshot to the branch that snapshot
+   * was taken from. Changes the target also made since the base are conflicts: reported, not
+   * applied. With {@code dryRun} nothing changes and the result says what would.
+   */
+  public CommitResult commit(String branch, boolean dryRun) throws AgentFsException {
+    Branch b = branch(branch);
+    String base = b.base().orElseThrow(() -> new AgentFsException(Errno.EINVAL, branch, null,
+        "the branch has no base snapshot to commit against"));
+    return commit(branch, core.snapshotBranch(base), dryRun);
+  }
+
+  /** Like {@link #commit(String, boolean)}, onto any branch {@code target}. */
+  public CommitResult commit(String branch, String target, boolean dryRun)
+      throws AgentFsException {
+    if (branch.equals(target)) {
+      throw new AgentFsException(Errno.EINVAL, branch, null, "cannot commit a branch onto itself");
+    }
+    return Commits.commit(this, branch(branch), branch(target), dryRun);
+  }
+
+  /**
+   * Overlay mode: writes what {@code branch} changed since its base into the lower workspace
+   * on the host, file by file atomically. A workspace file that changed since the base is a
+   * conflict and is left alone.
+   */
+  public CommitResult commitToLower(String branch, boolean dryRun) throws AgentFsException {
+    Path lower = core.lowerRoot();
+    if (lower == null) {
+      throw new AgentFsException(Errno.EINVAL, branch, null, "not an overlay: no lower workspace");
+    }
+    return Commits.commitToLower(this, branch(branch), lower, dryRun);
+  }
+
   /** Deletes a snapshot and reclaims the storage only it used. */
   public void deleteSnapshot(String name) throws AgentFsException {
     core.deleteSnapshot(name);
@@ -173,6 +215,7 @@ public final class AgentFs implements AutoCloseable {
     TransportProvider t = transport(config.transport(), mountPoint);
     core.hideFromLower(mountPoint);
     MountHandle m = t.mount(branch.vfs(), mountPoint, config);
+    String mounted = branch.name();
     ChangeListener inval = new ChangeListener() {
       @Override
       public void inodeChanged(long ino) {
@@ -182,6 +225,20 @@ public final class AgentFs implements AutoCloseable {
       @Override
       public void entryChanged(long parent, byte[] name) {
         m.invalidateEntry(parent, name);
+      }
+
+      @Override
+      public void inodeChanged(String b, long ino) {
+        if (b.equals(mounted)) {
+          m.invalidateInode(ino);
+        }
+      }
+
+      @Override
+      public void entryChanged(String b, long parent, byte[] name) {
+        if (b.equals(mounted)) {
+          m.invalidateEntry(parent, name);
+        }
       }
     };
     core.addListener(inval);

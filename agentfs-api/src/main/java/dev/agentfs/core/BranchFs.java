@@ -128,7 +128,9 @@ public final class BranchFs implements Vfs {
     if (core.journaled) {
       st.dirtyInodes.add(ino);
     }
-    return version(ino);
+    Inode n = version(ino);
+    n.lowerPristine = false;
+    return n;
   }
 
   /** Like {@link #writable} but not logged: for changes replay can redo (loading lower dirs). */
@@ -500,6 +502,9 @@ public final class BranchFs implements Vfs {
         child.nlink = e.nlink();
         child.rdev = e.rdev();
         child.lowerPath = e.path();
+        child.lowerPristine = true;
+        child.lowerMtime = e.mtime();
+        child.lowerSize = e.size();
         child.target = e.target();
         if (!e.xattrs().isEmpty()) {
           child.setXattrs(new TreeMap<>(e.xattrs()));

@@ -272,6 +272,20 @@ public final class FsCore {
     return copyUps.get();
   }
 
+  /**
+   * Overlay: the lower file's {mtime ns, size} when {@code ref} (a branch or snapshot) first
+   * loaded inode {@code ino}, or null when it did not come from the lower.
+   */
+  public long @Nullable [] lowerStamp(String ref, long ino) throws AgentFsException {
+    Inode n = tableOf(ref).get(ino);
+    return n == null || n.lowerMtime < 0 ? null : new long[] {n.lowerMtime, n.lowerSize};
+  }
+
+  /** The overlay's lower directory, or null. */
+  public java.nio.file.@Nullable Path lowerRoot() {
+    return lower == null ? null : lower.root;
+  }
+
   /** Hides {@code path} (the mount point) from the overlay's lower listings. */
   public void hideFromLower(java.nio.file.Path path) {
     if (lower != null) {
@@ -295,13 +309,13 @@ public final class FsCore {
 
   void fireInode(BranchFs b, long ino) {
     for (ChangeListener l : listeners) {
-      l.inodeChanged(ino);
+      l.inodeChanged(b.name(), ino);
     }
   }
 
   void fireEntry(BranchFs b, long parent, byte[] name) {
     for (ChangeListener l : listeners) {
-      l.entryChanged(parent, name);
+      l.entryChanged(b.name(), parent, name);
     }
   }
 
@@ -574,6 +588,6 @@ public final class FsCore {
 
   /** What changed from {@code from} to {@code to} (snapshot or branch names). */
   public List<TreeDiff.Change> diff(String from, String to) throws AgentFsException {
-    return TreeDiff.diff(tableOf(from), tableOf(to));
+    return TreeDiff.diff(tableOf(from), tableOf(to), lower);
   }
 }

@@ -56,6 +56,14 @@ final class Inode {
   /** Overlay directories: whether the lower listing has been turned into entries yet. */
   volatile boolean lowerLoaded;
 
+  /** Overlay: loaded from the lower and never changed since (diffs treat it as the lower). */
+  boolean lowerPristine;
+
+  /** Overlay: the lower file's mtime and size when first loaded, to detect later edits. */
+  long lowerMtime = -1;
+
+  long lowerSize = -1;
+
   /** Serialises changes to this version's bytes; taken before the monitor. */
   final java.util.concurrent.locks.ReentrantLock io = new java.util.concurrent.locks.ReentrantLock();
 
@@ -104,6 +112,9 @@ final class Inode {
     this.tmpfile = o.tmpfile;
     this.lowerPath = o.lowerPath;
     this.lowerLoaded = o.lowerLoaded;
+    this.lowerPristine = o.lowerPristine;
+    this.lowerMtime = o.lowerMtime;
+    this.lowerSize = o.lowerSize;
   }
 
   /** A new version for {@code newEpoch}; the caller holds this version's monitor. */

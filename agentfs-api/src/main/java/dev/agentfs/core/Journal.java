@@ -171,7 +171,8 @@ final class Journal {
     for (Map.Entry<String, byte[]> e : n.xattrs.entrySet()) {
       o.str(e.getKey()).bytes(e.getValue());
     }
-    o.str(n.lowerPath).u8((n.lowerLoaded ? 1 : 0) | (c instanceof LowerContent ? 2 : 0));
+    o.str(n.lowerPath).u8((n.lowerLoaded ? 1 : 0) | (c instanceof LowerContent ? 2 : 0))
+        .i64(n.lowerMtime).i64(n.lowerSize);
     return o.done();
   }
 
@@ -260,6 +261,7 @@ final class Journal {
         long ctime = r.getLong();
         long btime = r.getLong();
         Inode n = b.replayInode(ino, mode, btime);
+        n.lowerPristine = false; // only changed inodes are logged
         n.mode = mode;
         n.uid = uid;
         n.gid = gid;
@@ -294,6 +296,8 @@ final class Journal {
         n.setXattrs(x);
         byte[] lp = bytes(r);
         int flags = r.get();
+        n.lowerMtime = r.getLong();
+        n.lowerSize = r.getLong();
         n.lowerPath = lp == null ? null : new String(lp, StandardCharsets.UTF_8);
         Lower lower = core.lower;
         if (lower != null && n.lowerPath != null) {

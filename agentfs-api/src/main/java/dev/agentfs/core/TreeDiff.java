@@ -30,10 +30,15 @@ public final class TreeDiff {
   public record Change(Kind kind, String path, @Nullable String oldPath, long ino,
       boolean directory, boolean dataChanged, boolean metadataChanged) {}
 
-  static List<Change> diff(LongTrie<Inode> from, LongTrie<Inode> to) {
+  static List<Change> diff(LongTrie<Inode> from, LongTrie<Inode> to, @Nullable Lower lower) {
     List<Change> out = new ArrayList<>();
     LongTrie.diff(from, to, (ino, before, after) -> {
-      if (before == null && after != null) {
+      if (before == null && after != null && after.lowerPath != null && lower != null) {
+        fromLower(to, after, lower, out);
+      } else if (after == null && before != null && before.lowerPristine
+          && !loadedIn(to, before.parent)) {
+        // loaded from the lower on the 'from' side only: the same file on both sides
+      } else if (before == null && after != null) {
         out.add(new Change(Kind.ADDED, path(to, after), null, ino, after.isDir(), true, false));
       } else if (after == null && before != null) {
         out.add(new Change(Kind.DELETED, path(from, before), null, ino, before.isDir(), true,
@@ -53,6 +58,56 @@ public final class TreeDiff {
     });
     out.sort(Comparator.comparing(Change::path));
     return out;
+  }
+
+  /** Whether {@code dir} in {@code t} lists its entries (so a missing one was deleted). */
+  private static boolean loadedIn(LongTrie<Inode> t, long dir) {
+    Inode d = t.get(dir);
+    return d != null && (d.lowerPath == null || d.lowerLoaded);
+  }
+
+  /**
+   * An overlay inode the 'from' side never loaded: compare it with the lower directory
+   * itself, which is what 'from' would have shown. A loaded directory also reports the lower
+   * entries it no longer has.
+   */
+  private static void fromLower(LongTrie<Inode> to, Inode after, Lower lower, List<Change> out) {
+    if (after.lowerPristine) {
+      return;
+    }
+    String pa = path(to, after);
+    String pl = after.lowerPath.isEmpty() ? "/" : "/" + after.lowerPath;
+    boolean data = !after.isDir() && !(after.content instanceof LowerContent);
+    boolean meta = true;
+    try {
+      Lower.Entry e = lower.stat(after.lowerPath);
+      meta = e.mode() != after.mode || e.uid() != after.uid || e.gid() != after.gid
+          || !sameXattrs(e.xattrs(), after.xattrs);
+      if (after.isSymlink()) {
+        data = !Arrays.equals(e.target(), after.target);
+      }
+    } catch (dev.agentfs.AgentFsException ex) {
+      // the lower entry is gone: report what we can
+    }
+    if (!pa.equals(pl)) {
+      out.add(new Change(Kind.RENAMED, pa, pl, after.ino, after.isDir(), data, meta));
+    } else if (data || meta) {
+      out.add(new Change(Kind.MODIFIED, pa, null, after.ino, after.isDir(), data, meta));
+    }
+    if (after.isDir() && after.lowerLoaded) {
+      try {
+        for (Lower.Entry e : lower.list(after.lowerPath)) {
+          long ino = lower.coreIno(e.ino());
+          if (to.get(ino) == null) {
+            String name = new String(e.name(), StandardCharsets.UTF_8);
+            out.add(new Change(Kind.DELETED, (pa.equals("/") ? "" : pa) + "/" + name, null, ino,
+                dev.agentfs.vfs.Modes.isDir(e.mode()), true, false));
+          }
+        }
+      } catch (dev.agentfs.AgentFsException ex) {
+        // the lower directory is gone: nothing more to compare
+      }
+    }
   }
 
   private static boolean sameData(Inode a, Inode b) {

@@ -11,4 +11,14 @@ public interface ChangeListener {
 
   /** The entry {@code name} in directory {@code parent} was added, removed or replaced. */
   void entryChanged(long parent, byte[] name);
+
+  /** {@link #inodeChanged(long)} in branch {@code branch}; override to tell branches apart. */
+  default void inodeChanged(String branch, long ino) {
+    inodeChanged(ino);
+  }
+
+  /** {@link #entryChanged(long, byte[])} in branch {@code branch}. */
+  default void entryChanged(String branch, long parent, byte[] name) {
+    entryChanged(parent, name);
+  }
 }
