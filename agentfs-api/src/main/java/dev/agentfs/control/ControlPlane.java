@@ -1,0 +1,56 @@
+package dev.agentfs.control;
+
+import dev.agentfs.AgentFsException;
+import dev.agentfs.CommitResult;
+import dev.agentfs.core.TreeDiff;
+import dev.agentfs.vfs.Caller;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The operations of the control plane, one implementation behind three front doors (the Java
+ * API, the control file inside a mount, the CLI). {@code caller} is who asks: binding another
+ * process or deleting a branch needs the uid of that process or root (EPERM otherwise).
+ */
+public interface ControlPlane {
+  /** A snapshot or branch as listed: name, and key facts as strings (for JSON output). */
+  record Item(String name, Map<String, Object> facts) {}
+
+  void snapshotCreate(Caller caller, @Nullable String branch, String name)
+      throws AgentFsException;
+
+  List<Item> snapshotList(Caller caller) throws AgentFsException;
+
+  void snapshotDelete(Caller caller, String name) throws AgentFsException;
+
+  /** A branch from a snapshot ({@code fromSnapshot}) or from a branch's current state. */
+  void branchCreate(Caller caller, String name, @Nullable String fromSnapshot,
+      @Nullable String fromBranch) throws AgentFsException;
+
+  List<Item> branchList(Caller caller) throws AgentFsException;
+
+  /** EBUSY while processes are bound to it, unless {@code force}. */
+  void branchDelete(Caller caller, String name, boolean force) throws AgentFsException;
+
+  /** Binds {@code pid} (and the processes it starts) to {@code branch} on this mount. */
+  void bind(Caller caller, int pid, String branch) throws AgentFsException;
+
+  void unbind(Caller caller, int pid) throws AgentFsException;
+
+  /** The branch {@code pid} sees (bound directly, through an ancestor, or the default). */
+  String branchOf(Caller caller, int pid) throws AgentFsException;
+
+  List<TreeDiff.Change> diff(Caller caller, String from, String to) throws AgentFsException;
+
+  /** Commits onto {@code target}, or onto the overlay's workspace when {@code toLower}. */
+  CommitResult commit(Caller caller, String branch, @Nullable String target, boolean toLower,
+      boolean dryRun) throws AgentFsException;
+
+  /**
+   * Mounts {@code branch} alone, with full kernel caching, at a private directory and returns
+   * it; {@code branch exec} bind-mounts it over the workspace path in a private namespace.
+   */
+  Path export(Caller caller, String branch) throws AgentFsException;
+}
