@@ -836,6 +836,16 @@ public final class BranchFs implements Vfs {
             if (dd.nlink == 0 || sd.nlink == 0) {
               throw err(Errno.ENOENT, path(newParent, newName));
             }
+            // Linux checks the ancestry before the types and permissions: a source that is
+            // an ancestor of the target's directory is EINVAL; a target that is an ancestor
+            // of the source's directory is ENOTEMPTY (EINVAL for an exchange).
+            if (src.isDir() && within(dd, src.ino)) {
+              throw err(Errno.EINVAL, path(parent, name));
+            }
+            if (dst != null && dst.isDir() && within(sd, dst.ino)) {
+              throw err((flags & RENAME_EXCHANGE) != 0 ? Errno.EINVAL : Errno.ENOTEMPTY,
+                  path(newParent, newName));
+            }
             check(c, sd, W_OK | X_OK);
             check(c, dd, W_OK | X_OK);
             checkSticky(c, sd, src);
