@@ -561,10 +561,8 @@ public final class BranchFs implements Vfs {
       }
       default -> throw err(Errno.EINVAL, path(parent, name));
     }
-    Inode n = createNode(c, parent, name, type | (mode & 07777 & ~umask), null);
-    if (type == S_IFCHR || type == S_IFBLK) {
-      n.rdev = rdev;
-    }
+    Inode n = createNode(c, parent, name, type | (mode & 07777 & ~umask), null,
+        type == S_IFCHR || type == S_IFBLK ? rdev : 0);
     ref(n.ino);
     return n.attr();
   }
@@ -594,6 +592,13 @@ public final class BranchFs implements Vfs {
   /** Creates and links a new inode; the caller adds the kernel reference if it wants one. */
   Inode createNode(Caller c, long parent, byte[] rawName, int mode, byte @Nullable [] target)
       throws AgentFsException {
+    return createNode(c, parent, rawName, mode, target, 0);
+  }
+
+  /** As above with a device number, set before the inode is published: once createNode
+   *  returns, a snapshot may hold the inode and it must not change any more. */
+  Inode createNode(Caller c, long parent, byte[] rawName, int mode, byte @Nullable [] target,
+      long rdev) throws AgentFsException {
     Name nm = name(rawName, parent);
     Inode n = mutate(() -> {
       Inode d = writable(parent);
@@ -611,6 +616,7 @@ public final class BranchFs implements Vfs {
         }
         Inode x = newInode(c, d, mode, nm);
         x.target = target;
+        x.rdev = rdev;
         synchronized (st.tableLock) {
           st.table = st.table.with(x.ino, x);
         }
