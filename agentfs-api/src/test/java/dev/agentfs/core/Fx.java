@@ -172,7 +172,7 @@ final class Fx {
       sb.append("ino=").append(n.ino).append(" mode=").append(Integer.toOctalString(n.mode))
           .append(" uid=").append(n.uid).append(" gid=").append(n.gid).append(" nlink=")
           .append(n.nlink).append(" size=").append(n.size()).append(" mtime=").append(n.mtime)
-          .append(" ctime=").append(n.ctime).append(" atime=").append(n.atime);
+          .append(" ctime=").append(n.ctime).append(" atime=").append(n.atime).append(" rdev=").append(n.rdev);
       if (n.target != null) {
         sb.append(" target=").append(new String(n.target, StandardCharsets.UTF_8));
       }

@@ -1,0 +1,76 @@
+package dev.agentfs.core;
+
+import static dev.agentfs.core.Fx.*;
+import static dev.agentfs.vfs.Modes.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.agentfs.AgentFsException;
+import dev.agentfs.Errno;
+import dev.agentfs.vfs.ChangeListener;
+import dev.agentfs.vfs.Vfs;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+
+/** Deterministic reproductions of bugs the randomized tests found. */
+class RegressionTest {
+  @Test
+  void renameOntoAncestorIsEnotemptyAndIntoOwnSubtreeIsEinval() throws AgentFsException {
+    Fx fx = new Fx();
+    var br = fx.fs.main();
+    br.mkdirs("/a/b/c");
+    br.write("/a/f", "f");
+    expect(Errno.ENOTEMPTY, () -> br.rename("/a/f", "/a"));
+    expect(Errno.ENOTEMPTY, () -> br.rename("/a/b/c", "/a"));
+    expect(Errno.EINVAL, () -> br.rename("/a/b/c", "/a", RENAME_EXCHANGE));
+    br.write("/a/b/c/file", "x");
+    expect(Errno.EINVAL, () -> br.rename("/a", "/a/b/c/file"));
+    expect(Errno.EINVAL, () -> br.rename("/a", "/a/b/new"));
+    assertEquals(java.util.List.of(), check(fx.main().st.table));
+  }
+
+  @Test
+  void writeThroughDanglingSymlinkCreatesTheTarget() throws AgentFsException {
+    Fx fx = new Fx();
+    var br = fx.fs.main();
+    br.mkdir("/d");
+    br.symlink("target", "/d/link");
+    br.write("/d/link", "via link");
+    assertEquals("via link", br.readString("/d/target"));
+    assertEquals("target", br.readlink("/d/link"));
+    br.symlink("/d/abs", "/abs");
+    br.append("/abs", "A".getBytes());
+    assertEquals("A", br.readString("/d/abs"));
+    br.symlink("missing/x", "/d/l2");
+    expect(Errno.ENOENT, () -> br.write("/d/l2", "x"));
+    br.symlink("loop", "/d/loop");
+    expect(Errno.ELOOP, () -> br.write("/d/loop", "x"));
+  }
+
+  @Test
+  void mknodDoesNotChangeASnapshotTakenAsItReturns() throws AgentFsException {
+    Fx fx = new Fx();
+    BranchFs v = fx.main();
+    AtomicReference<Map<String, String>> atSnapshot = new AtomicReference<>();
+    fx.core.addListener(new ChangeListener() {
+      @Override
+      public void inodeChanged(long ino) {}
+
+      @Override
+      public void entryChanged(long parent, byte[] name) {
+        if (atSnapshot.get() == null) {
+          try {
+            fx.core.snapshot("main", "s");
+            atSnapshot.set(dump(fx.core.tableOf("s")));
+          } catch (AgentFsException e) {
+            throw new AssertionError(e);
+          }
+        }
+      }
+    });
+    v.mknod(ROOT, Vfs.ROOT, b("dev"), S_IFCHR | 0600, 0x0501, 0);
+    assertEquals(atSnapshot.get(), dump(fx.core.tableOf("s")),
+        "the snapshot changed after it was taken");
+    assertEquals(0x0501, attr(v, v.lookupNoRef(ROOT, Vfs.ROOT, b("dev"))).rdev());
+  }
+}
