@@ -183,8 +183,24 @@ class ModelBasedTest {
     try (AgentFs fs = AgentFs.builder().build()) {
       Branch br = fs.main();
       Vfs vfs = br.vfs();
+      Map<String, String> snapshotTree = null;
+      int snapAt = r.nextInt(3) == 0 ? -1 : r.nextInt(40);
       int ops = 10 + r.nextInt(40);
       for (int i = 0; i < ops; i++) {
+        if (i == snapAt) {
+          // snapshot here; continue either in main or in a new branch from the snapshot,
+          // and check at the end that the snapshot still shows this moment's tree
+          Snapshot snap = br.snapshot("s");
+          snapshotTree = hostTree(root, root);
+          log.add("snapshot");
+          if (r.nextBoolean()) {
+            br = fs.createBranch("b", snap);
+            vfs = br.vfs();
+            log.add("switch to branch b");
+          }
+        }
+        final Branch fbr = br;
+        final Vfs fvfs = vfs;
         String p = randomPath(r);
         String q = randomPath(r);
         Path hp = root.resolve(p.substring(1));
@@ -192,11 +208,11 @@ class ModelBasedTest {
         String what;
         String c;
         String h;
-        switch (r.nextInt(12)) {
+        switch (r.nextInt(15)) {
           case 0 -> {
             what = "mkdir " + p;
             c = core(() -> {
-              br.mkdir(p);
+              fbr.mkdir(p);
               return "ok";
             });
             h = host(() -> {
@@ -208,7 +224,7 @@ class ModelBasedTest {
             byte[] d = data(r);
             what = "write " + p + " " + d.length;
             c = core(() -> {
-              br.write(p, d);
+              fbr.write(p, d);
               return "ok";
             });
             h = host(() -> {
@@ -220,7 +236,7 @@ class ModelBasedTest {
             byte[] d = data(r);
             what = "append " + p + " " + d.length;
             c = core(() -> {
-              br.append(p, d);
+              fbr.append(p, d);
               return "ok";
             });
             h = host(() -> {
@@ -231,13 +247,13 @@ class ModelBasedTest {
           }
           case 4 -> {
             what = "read " + p;
-            c = core(() -> "ok " + new String(br.read(p), StandardCharsets.ISO_8859_1));
+            c = core(() -> "ok " + new String(fbr.read(p), StandardCharsets.ISO_8859_1));
             h = host(() -> "ok " + new String(Files.readAllBytes(hp), StandardCharsets.ISO_8859_1));
           }
           case 5 -> {
             what = "delete " + p;
             c = core(() -> {
-              br.delete(p);
+              fbr.delete(p);
               return "ok";
             });
             h = host(() -> {
@@ -248,7 +264,7 @@ class ModelBasedTest {
           case 6, 7 -> {
             what = "rename " + p + " " + q;
             c = core(() -> {
-              br.rename(p, q);
+              fbr.rename(p, q);
               return "ok";
             });
             h = host(() -> {
@@ -259,7 +275,7 @@ class ModelBasedTest {
           case 8 -> {
             what = "link " + p + " " + q;
             c = core(() -> {
-              br.link(p, q);
+              fbr.link(p, q);
               return "ok";
             });
             h = host(() -> {
@@ -271,7 +287,7 @@ class ModelBasedTest {
             String t = TARGETS[r.nextInt(TARGETS.length)];
             what = "symlink " + t + " " + p;
             c = core(() -> {
-              br.symlink(t, p);
+              fbr.symlink(t, p);
               return "ok";
             });
             h = host(() -> {
@@ -283,11 +299,51 @@ class ModelBasedTest {
             int m = MODES[r.nextInt(MODES.length)];
             what = "chmod " + p + " " + Integer.toOctalString(m);
             c = core(() -> {
-              br.chmod(p, m);
+              fbr.chmod(p, m);
               return "ok";
             });
             h = host(() -> {
               Files.setPosixFilePermissions(hp, perms(m));
+              return "ok";
+            });
+          }
+          case 12 -> {
+            what = "stat " + p;
+            c = core(() -> {
+              Attr a = fbr.stat(p);
+              return "ok " + describe(a.mode(), a.nlink(), a.size(), "");
+            });
+            h = host(() -> {
+              Map<String, Object> a = Files.readAttributes(hp, "unix:mode,nlink,size");
+              return "ok " + describe((int) a.get("mode"), (int) a.get("nlink"),
+                  (long) a.get("size"), "");
+            });
+          }
+          case 13 -> {
+            what = "list " + p;
+            c = core(() -> "ok " + new java.util.TreeSet<>(fbr.list(p)));
+            h = host(() -> {
+              try (Stream<Path> st = Files.list(hp)) {
+                return "ok " + new java.util.TreeSet<>(
+                    st.map(x -> x.getFileName().toString()).toList());
+              }
+            });
+          }
+          case 14 -> {
+            long size = r.nextInt(4000);
+            what = "truncate " + p + " " + size;
+            c = core(() -> {
+              fbr.truncate(p, size);
+              return "ok";
+            });
+            h = host(() -> {
+              try (FileChannel ch = FileChannel.open(hp, StandardOpenOption.WRITE)) {
+                if (size < ch.size()) {
+                  ch.truncate(size);
+                } else if (size > ch.size()) {
+                  ch.write(ByteBuffer.allocate(1), size - 1);
+                }
+              }
               return "ok";
             });
           }
@@ -296,12 +352,12 @@ class ModelBasedTest {
             long off = r.nextInt(5000);
             what = "pwrite " + p + " @" + off + " " + d.length;
             c = core(() -> {
-              long ino = br.stat(p).ino();
-              long fh = vfs.open(Caller.ROOT, ino, Modes.O_WRONLY);
+              long ino = fbr.stat(p).ino();
+              long fh = fvfs.open(Caller.ROOT, ino, Modes.O_WRONLY);
               try {
-                return "ok " + vfs.write(Caller.ROOT, ino, fh, off, ByteBuffer.wrap(d));
+                return "ok " + fvfs.write(Caller.ROOT, ino, fh, off, ByteBuffer.wrap(d));
               } finally {
-                vfs.release(ino, fh);
+                fvfs.release(ino, fh);
               }
             });
             h = host(() -> {
@@ -315,6 +371,14 @@ class ModelBasedTest {
         if (!c.equals(h)) {
           throw new AssertionError("seed=" + seed + " op " + i + ": " + what + "\n core: "
               + abbrev(c) + "\n host: " + abbrev(h) + "\n history:\n  " + String.join("\n  ", log));
+        }
+      }
+      if (snapshotTree != null) {
+        Branch check = fs.createBranch("check", fs.getSnapshot("s"));
+        Map<String, String> st = coreTree(check, "/");
+        if (!st.equals(snapshotTree)) {
+          throw new AssertionError("seed=" + seed + " snapshot changed\n snap: " + st
+              + "\n then: " + snapshotTree + "\n history:\n  " + String.join("\n  ", log));
         }
       }
       Map<String, String> ct = coreTree(br, "/");
