@@ -200,6 +200,69 @@ class ConcurrencyTest {
     }
   }
 
+  @Test
+  void concurrentDirectoryRenamesNeverMakeCyclesOrLoseDirectories() throws Exception {
+    long seed = System.nanoTime();
+    Fx fx = new Fx();
+    BranchFs v = fx.main();
+    // a pool of directories known by inode; threads move them under each other
+    int n = 12;
+    long[] dirs = new long[n];
+    for (int i = 0; i < n; i++) {
+      dirs[i] = mkdir(v, ROOT, Vfs.ROOT, "x" + i, 0777);
+    }
+    ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+    int threads = 8;
+    CyclicBarrier start = new CyclicBarrier(threads);
+    List<Thread> ts = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      final int id = t;
+      ts.add(new Thread(() -> {
+        Random r = new Random(seed * 17 + id);
+        try {
+          start.await();
+          for (int i = 0; i < 3000; i++) {
+            long from = r.nextInt(4) == 0 ? Vfs.ROOT : dirs[r.nextInt(n)];
+            long to = r.nextInt(4) == 0 ? Vfs.ROOT : dirs[r.nextInt(n)];
+            String a = "x" + r.nextInt(n);
+            String b = r.nextBoolean() ? a : "y" + r.nextInt(3);
+            try {
+              switch (r.nextInt(6)) {
+                case 0 -> v.rmdir(ROOT, from, b("y" + r.nextInt(3)));
+                case 1 -> v.forget(v.mkdir(ROOT, to, b("y" + r.nextInt(3)), 0777, 0).ino(), 1);
+                case 2 -> v.rename(ROOT, from, b(a), to, b(b), RENAME_EXCHANGE);
+                default -> v.rename(ROOT, from, b(a), to, b(b), 0);
+              }
+            } catch (AgentFsException e) {
+              if (!EXPECTED.contains(e.errno())) {
+                throw e;
+              }
+            }
+            if (i % 500 == 0 && id == 0) {
+              fx.core.snapshot("main", "s" + i);
+            }
+          }
+        } catch (Throwable e) {
+          failures.add(e);
+        }
+      }));
+    }
+    ts.forEach(Thread::start);
+    for (Thread t : ts) {
+      t.join();
+    }
+    if (!failures.isEmpty()) {
+      AssertionError ae = new AssertionError("seed=" + seed);
+      failures.forEach(ae::addSuppressed);
+      throw ae;
+    }
+    assertEquals(List.of(), check(v.st.table), "seed=" + seed);
+    for (String s : fx.core.snapshotNames()) {
+      assertEquals(List.of(), check(fx.core.tableOf(s)), "seed=" + seed + " " + s);
+    }
+    // (x directories may be gone: renaming onto an empty directory replaces it)
+  }
+
   // ------------------------------------------------------------- parallel writes
 
   /** Delegates to a memory backstore; writes to contents marked blocking wait on a latch. */

@@ -236,6 +236,21 @@ final class Fx {
         bad.add("dir " + ino + " nlink " + n.nlink + " != 2+" + subdirs[0]);
       }
     });
+    // every inode in the table is reachable from the root (no cycles, no leaks)
+    java.util.Set<Long> reached = new java.util.HashSet<>();
+    java.util.ArrayDeque<Long> todo = new java.util.ArrayDeque<>(List.of(BranchFs.ROOT));
+    while (!todo.isEmpty()) {
+      Inode n = t.get(todo.poll());
+      if (n == null || !reached.add(n.ino)) {
+        continue;
+      }
+      if (n.isDir()) {
+        n.entries.forEach((name, e) -> todo.add(e.ino()));
+      }
+    }
+    if (reached.size() != t.size()) {
+      bad.add("table holds " + t.size() + " inodes, " + reached.size() + " reachable");
+    }
     t.forEach((ino, n) -> {
       if (n.isDir() || ino == BranchFs.ROOT) {
         if (ino != BranchFs.ROOT && !names.containsKey(ino)) {
