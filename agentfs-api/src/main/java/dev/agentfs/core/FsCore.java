@@ -174,8 +174,12 @@ public final class FsCore {
     }
   }
 
-  /** A new writable branch whose tree starts as snapshot {@code from}; O(1). */
-  public BranchFs createBranch(String name, String from) throws AgentFsException {
+  /**
+   * A new writable branch whose tree starts as snapshot {@code from}; O(1). Synchronized with
+   * {@link #collectGarbage()}: a snapshot deleted while the branch is being made must not be
+   * swept before the branch is registered as a root.
+   */
+  public synchronized BranchFs createBranch(String name, String from) throws AgentFsException {
     checkLabel("branch", name);
     SnapshotState s = snap(from);
     BranchState st = new BranchState(name, from, s.table(), epochs.getAndIncrement(),
