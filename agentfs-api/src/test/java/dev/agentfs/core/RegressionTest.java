@@ -73,4 +73,42 @@ class RegressionTest {
         "the snapshot changed after it was taken");
     assertEquals(0x0501, attr(v, v.lookupNoRef(ROOT, Vfs.ROOT, b("dev"))).rdev());
   }
+
+  @Test
+  void createBranchRacingDeleteSnapshotKeepsTheBranchContent() throws Exception {
+    java.util.concurrent.atomic.AtomicReference<Runnable> hook = new AtomicReference<>();
+    java.util.function.LongSupplier clock = () -> {
+      Runnable h = hook.getAndSet(null);
+      if (h != null) {
+        h.run();
+      }
+      return 1_000_000_000L;
+    };
+    dev.agentfs.AgentFs fs = dev.agentfs.AgentFs.builder().clock(clock).build();
+    FsCore core = fs.core();
+    fs.main().write("/f", "precious");
+    core.snapshot("main", "s");
+    fs.main().write("/f", "changed");
+    Thread[] deleter = new Thread[1];
+    // createBranch reads the clock after it looked the snapshot up: delete it right then
+    hook.set(() -> {
+      deleter[0] = new Thread(() -> {
+        try {
+          core.deleteSnapshot("s");
+        } catch (AgentFsException e) {
+          throw new AssertionError(e);
+        }
+      });
+      deleter[0].start();
+      try {
+        deleter[0].join(300);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    });
+    core.createBranch("b", "s");
+    deleter[0].join();
+    assertEquals("precious", fs.branch("b").readString("/f"));
+    assertEquals("changed", fs.main().readString("/f"));
+  }
 }
