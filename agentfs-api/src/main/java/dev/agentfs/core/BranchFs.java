@@ -1467,6 +1467,14 @@ public final class BranchFs implements Vfs {
     if (!in.readable() || !out.writable() || (out.flags & O_APPEND) != 0) {
       throw err(Errno.EBADF, path(inoOut));
     }
+    if (len < 0) {
+      throw err(Errno.EINVAL, path(inoIn));
+    }
+    // As Linux: clamp the count to what the source holds, then reject overlapping ranges
+    // of one file. Unclamped, a huge count overflowed the overlap test and the loop below
+    // kept re-reading the bytes it had just written, growing the file without end.
+    long sizeIn = node(inoIn).size();
+    len = offIn >= sizeIn ? 0 : Math.min(len, sizeIn - offIn);
     if (inoIn == inoOut && offIn < offOut + len && offOut < offIn + len) {
       throw err(Errno.EINVAL, path(inoIn));
     }
