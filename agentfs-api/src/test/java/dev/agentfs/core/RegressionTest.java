@@ -111,4 +111,27 @@ class RegressionTest {
     assertEquals("precious", fs.branch("b").readString("/f"));
     assertEquals("changed", fs.main().readString("/f"));
   }
+
+  @Test
+  void copyFileRangeWithHugeLengthWithinOneFile() throws Exception {
+    Fx fx = new Fx();
+    BranchFs v = fx.main();
+    long f = Fx.file(v, ROOT, Vfs.ROOT, "f", 0644, "0123456789");
+    long fh = v.open(ROOT, f, O_RDWR);
+    java.util.concurrent.Future<Errno> r = java.util.concurrent.Executors
+        .newSingleThreadExecutor(x -> {
+          Thread t = new Thread(x);
+          t.setDaemon(true);
+          return t;
+        })
+        .submit(() -> errno(() -> v.copyFileRange(ROOT, f, fh, 0, f, fh, 5, Long.MAX_VALUE, 0)));
+    // the source range is clamped to the file size (10 bytes) and then overlaps: EINVAL
+    assertEquals(Errno.EINVAL, r.get(20, java.util.concurrent.TimeUnit.SECONDS));
+    assertEquals(10, attr(v, f).size());
+    // clamped ranges that do not overlap copy what the source has
+    assertEquals(10, v.copyFileRange(ROOT, f, fh, 0, f, fh, 10, Long.MAX_VALUE, 0));
+    assertEquals("01234567890123456789", readIno(v, f));
+    assertEquals(0, v.copyFileRange(ROOT, f, fh, 100, f, fh, 0, Long.MAX_VALUE, 0));
+    v.release(f, fh);
+  }
 }
