@@ -667,6 +667,9 @@ public final class BranchFs implements Vfs {
           throw err(Errno.EEXIST, path(newParent, newName));
         }
         check(c, d, W_OK | X_OK);
+        if (d.nlink == 0) {
+          throw err(Errno.ENOENT, path(newParent, newName));
+        }
         if (n.isDir()) {
           throw err(Errno.EPERM, path(ino));
         }
@@ -1070,6 +1073,9 @@ public final class BranchFs implements Vfs {
     Inode n = mutate(() -> {
       Inode d = dir(parent);
       check(c, d, W_OK | X_OK);
+      if (d.nlink == 0) {
+        throw err(Errno.ENOENT, path(parent));
+      }
       Inode x = newInode(c, d, S_IFREG | (mode & 07777 & ~umask), Name.of(new byte[] {'#'}));
       x.nlink = 0;
       x.tmpfile = (flags & O_EXCL) == 0;
