@@ -134,4 +134,17 @@ class RegressionTest {
     assertEquals(0, v.copyFileRange(ROOT, f, fh, 100, f, fh, 0, Long.MAX_VALUE, 0));
     v.release(f, fh);
   }
+
+  @Test
+  void linkIntoRemovedDirectoryIsEnoent() throws AgentFsException {
+    Fx fx = new Fx();
+    BranchFs v = fx.main();
+    long f = Fx.file(v, ROOT, Vfs.ROOT, "f", 0644, "x");
+    long d = v.mkdir(ROOT, Vfs.ROOT, b("d"), 0755, 0).ino(); // keeps a kernel reference
+    v.rmdir(ROOT, Vfs.ROOT, b("d"));
+    expect(Errno.ENOENT, () -> v.link(ROOT, f, d, b("x")));
+    expect(Errno.ENOENT, () -> v.tmpfile(ROOT, d, 0600, O_RDWR, 0));
+    assertEquals(1, attr(v, f).nlink());
+    assertEquals(java.util.List.of(), check(v.st.table));
+  }
 }
