@@ -17,6 +17,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -75,6 +76,10 @@ public final class Dispatcher {
   private volatile boolean destroyed;
   /** SETLKW waits in progress, by request id, so INTERRUPT can wake them. */
   private final ConcurrentHashMap<Long, Thread> blocking = new ConcurrentHashMap<>();
+  /** Requests received, indexed by wire opcode (codes past the table are not counted). */
+  private final AtomicLongArray received = new AtomicLongArray(COUNTED_OPCODES);
+  /** Opcodes below this are counted by {@link #received(int)}. */
+  public static final int COUNTED_OPCODES = 64;
 
   public Dispatcher(Vfs vfs, Configuration config, InitNegotiator negotiator,
       Consumer<Negotiated> onInit) {
@@ -95,6 +100,14 @@ public final class Dispatcher {
     return negotiated;
   }
 
+  /**
+   * How many requests with wire opcode {@code code} this dispatcher has received so far (0
+   * for codes outside 0..{@link #COUNTED_OPCODES}-1). For benchmarks and diagnostics.
+   */
+  public long received(int code) {
+    return code >= 0 && code < COUNTED_OPCODES ? received.get(code) : 0;
+  }
+
   /** True once the kernel sent DESTROY. */
   public boolean destroyed() {
     return destroyed;
@@ -113,6 +126,9 @@ public final class Dispatcher {
     }
     int code = InHeader.opcode(in, 0);
     long unique = InHeader.unique(in, 0);
+    if (code >= 0 && code < COUNTED_OPCODES) {
+      received.getAndIncrement(code);
+    }
     reply.begin(unique, code);
     Opcode op = Opcode.of(code);
     try {

@@ -19,7 +19,9 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.jspecify.annotations.Nullable;
@@ -371,6 +373,32 @@ public final class FuseSession implements MountHandle {
   public boolean awaitNotices(Duration timeout) throws InterruptedException {
     Notifier n = notifier;
     return n == null || n.drain(timeout);
+  }
+
+  /**
+   * Requests the kernel sent this session so far, by opcode name, leaving out opcodes never
+   * seen; a snapshot of live counters (the benchmark harness diffs two of them).
+   */
+  public Map<String, Long> requestCounts() {
+    Map<String, Long> out = new TreeMap<>();
+    for (int code = 0; code < Dispatcher.COUNTED_OPCODES; code++) {
+      long n = dispatcher.received(code);
+      if (n != 0) {
+        out.put(Opcode.nameOf(code), n);
+      }
+    }
+    return out;
+  }
+
+  /** The live session of this JVM mounted at {@code mountPoint}, or null. */
+  public static @Nullable FuseSession live(Path mountPoint) {
+    Path mp = mountPoint.toAbsolutePath().normalize();
+    for (FuseSession s : LIVE) {
+      if (s.mountPoint.equals(mp) && s.isAlive()) {
+        return s;
+      }
+    }
+    return null;
   }
 
   /** The worker threads (for diagnostics and tests). */
