@@ -22,6 +22,8 @@ public final class Main {
             --writeback              enable the kernel writeback cache
             --clean-stale            unmount a dead mount left at MOUNTPOINT first (default on)
         unmount MOUNTPOINT           unmount (also a stale mount whose process died)
+        bench [--quick] [--out DIR] [--configs A,B] [--workloads A,B] [--samples N]
+                                     benchmark AgentFS mounts against native (docs/performance.md)
         help                         this text
 
       exit status: 0 success, 1 filesystem error (errno on stderr), 2 usage error
@@ -45,6 +47,7 @@ public final class Main {
         case "demo" -> Demo.run(out);
         case "mount" -> MountCommand.run(rest, out);
         case "unmount", "umount" -> MountCommand.unmount(rest, out);
+        case "bench" -> dev.agentfs.examples.bench.BenchCommand.run(rest, out, err);
         default -> throw new UsageException("unknown command '" + args[0] + "'");
       }
       return 0;
