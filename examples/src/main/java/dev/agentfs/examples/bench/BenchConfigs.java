@@ -1,6 +1,7 @@
 package dev.agentfs.examples.bench;
 
 import dev.agentfs.Feature;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
@@ -14,7 +15,8 @@ final class BenchConfigs {
   private static final Map<String, Supplier<BenchConfig>> ALL = new LinkedHashMap<>();
 
   static {
-    add("native", NativeConfig::new);
+    add("native", () -> new NativeConfig("native", null));
+    add("tmpfs", () -> new NativeConfig("tmpfs", Path.of("/dev/shm/agentfs-bench")));
     add("memory", () -> new AgentFsConfig("memory", b -> { }));
     add("memory-writeback", () -> new AgentFsConfig("memory-writeback",
         b -> b.enable(Feature.WRITEBACK_CACHE)));

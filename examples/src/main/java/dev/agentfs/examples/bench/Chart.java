@@ -80,16 +80,22 @@ final class Chart {
       }
 
       int plotBottom = top + ms.size() * groupH;
-      // Grid: decades and halves.
+      // Grid: 1, 2 and 5 times each power of ten in range.
       g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-      for (double e = Math.ceil(logLo * 2) / 2; e <= logHi; e += 0.5) {
-        int x = xOf(e, logLo, logHi, left, plotW);
-        g.setColor(new Color(0xdddddd));
-        g.drawLine(x, top - 4, x, plotBottom);
-        g.setColor(Color.DARK_GRAY);
-        String label = label(Math.pow(10, e));
-        FontMetrics fm = g.getFontMetrics();
-        g.drawString(label, x - fm.stringWidth(label) / 2, plotBottom + 16);
+      for (int dec = (int) Math.floor(logLo); dec <= (int) Math.ceil(logHi); dec++) {
+        for (int mult : new int[] {1, 2, 5}) {
+          double e = dec + Math.log10(mult);
+          if (e < logLo || e > logHi) {
+            continue;
+          }
+          int x = xOf(e, logLo, logHi, left, plotW);
+          g.setColor(new Color(mult == 1 ? 0xbbbbbb : 0xe4e4e4));
+          g.drawLine(x, top - 4, x, plotBottom);
+          g.setColor(Color.DARK_GRAY);
+          String label = label(mult * Math.pow(10, dec));
+          FontMetrics fm = g.getFontMetrics();
+          g.drawString(label, x - fm.stringWidth(label) / 2, plotBottom + 16);
+        }
       }
       g.drawString("× native time", left + plotW / 2 - 40, plotBottom + 36);
 
@@ -137,12 +143,9 @@ final class Chart {
   }
 
   private static String label(double v) {
-    if (v >= 10) {
+    if (v >= 1) {
       return String.format(Locale.ROOT, "%.0f×", v);
     }
-    if (v >= 1) {
-      return String.format(Locale.ROOT, "%.1f×", v);
-    }
-    return String.format(Locale.ROOT, "%.2f×", v);
+    return String.format(Locale.ROOT, v >= 0.1 ? "%.1f×" : v >= 0.01 ? "%.2f×" : "%.3f×", v);
   }
 }
