@@ -25,8 +25,6 @@ import java.util.function.Supplier;
  * stdout, progress on stderr when it is a terminal, result files in {@code --out}.
  */
 public final class BenchCommand {
-  static final String USAGE_LINE =
-      "bench [--quick] [--out DIR] [--configs A,B] [--workloads A,B] [--samples N] [--work DIR]";
   private static final Map<String, Supplier<Workload>> WORKLOADS = new LinkedHashMap<>();
 
   static {
@@ -52,11 +50,20 @@ public final class BenchCommand {
 
   /** The options of one run. */
   record Options(boolean quick, Path outDir, Path work, List<String> configs,
-      List<String> workloads, int samples, Sizes sizes, double scale) {}
+      List<String> workloads, int samples, Sizes sizes, double scale, boolean jmh) {}
 
   public static void run(List<String> args, PrintStream out, PrintStream err)
       throws UsageException, AgentFsException {
     Options o = parse(args);
+    if (o.jmh()) {
+      try {
+        Files.createDirectories(o.outDir());
+        JmhRunner.run(o.quick(), o.outDir(), out);
+      } catch (IOException | org.openjdk.jmh.runner.RunnerException e) {
+        throw new AgentFsException(Errno.EIO, o.outDir().toString(), e);
+      }
+      return;
+    }
     new BenchCommand(out, err, System.console() != null).execute(o);
   }
 
@@ -67,6 +74,7 @@ public final class BenchCommand {
     List<String> configs = new ArrayList<>(BenchConfigs.all().keySet());
     List<String> workloads = new ArrayList<>(WORKLOADS.keySet());
     Integer samples = null;
+    boolean jmh = false;
     Double scale = null;
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
@@ -89,15 +97,14 @@ public final class BenchCommand {
             throw new UsageException("--scale must be > 0");
           }
         }
-        case "--jmh" -> throw new UsageException(
-            "--jmh: the JMH core benchmarks are not built yet (see docs/performance.md)");
+        case "--jmh" -> jmh = true;
         default -> throw new UsageException("unexpected bench argument '" + a + "'");
       }
     }
     double f = scale != null ? scale : quick ? Sizes.QUICK : 1;
     int n = samples != null ? samples : quick ? 1 : 3;
     return new Options(quick, outDir.toAbsolutePath().normalize(),
-        work.toAbsolutePath().normalize(), configs, workloads, n, Sizes.scaled(f), f);
+        work.toAbsolutePath().normalize(), configs, workloads, n, Sizes.scaled(f), f, jmh);
   }
 
   private static List<String> names(String csv, java.util.Set<String> known, String what)

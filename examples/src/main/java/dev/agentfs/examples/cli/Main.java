@@ -22,7 +22,7 @@ public final class Main {
             --writeback              enable the kernel writeback cache
             --clean-stale            unmount a dead mount left at MOUNTPOINT first (default on)
         unmount MOUNTPOINT           unmount (also a stale mount whose process died)
-        bench [--quick] [--out DIR] [--configs A,B] [--workloads A,B] [--samples N]
+        bench [--quick] [--out DIR] [--configs A,B] [--workloads A,B] [--samples N] [--jmh]
                                      benchmark AgentFS mounts against native (docs/performance.md)
         help                         this text
 
