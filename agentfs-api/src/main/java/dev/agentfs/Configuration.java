@@ -13,8 +13,9 @@ import java.util.Set;
  */
 public final class Configuration {
   /**
-   * The defaults: kernel transport, root bypass and kernel permission checks on, 1 s kernel
-   * caches, passthrough off.
+   * The defaults: kernel transport, root bypass and kernel permission checks on, kernel
+   * entry and attribute caches of one hour (kept exact by invalidation notices), passthrough
+   * off.
    */
   public static Configuration defaults() {
     return builder().build();
@@ -129,8 +130,10 @@ public final class Configuration {
   public static final class Builder {
     private String transport = "kernel";
     private int threads = Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors()));
-    private Duration entryTimeout = Duration.ofSeconds(1);
-    private Duration attrTimeout = Duration.ofSeconds(1);
+    // Long kernel caches are safe: every change the kernel did not make itself (Java API,
+    // another mount of the branch, a commit) is pushed to it as an invalidation notice.
+    private Duration entryTimeout = Duration.ofHours(1);
+    private Duration attrTimeout = Duration.ofHours(1);
     private Duration negativeTimeout = Duration.ZERO;
     private Passthrough passthrough = Passthrough.OFF;
     private EnumSet<Feature> features = EnumSet.of(Feature.ROOT_BYPASS, Feature.DEFAULT_PERMISSIONS);

@@ -287,12 +287,17 @@ public final class Dispatcher {
         Wire.OpenIn o = Wire.OpenIn.decode(in, a);
         long fh = vfs.open(caller(ctx), node, o.flags());
         int id = openFlags(node, fh, o.flags());
-        r.ok(Wire.OpenOut.encode(out, Reply.BODY, fh, id > 0 ? Wire.FOPEN_PASSTHROUGH : 0, id));
+        // KEEP_CACHE: the page cache stays valid across opens; changes the kernel does not
+        // make itself arrive as invalidation notices.
+        r.ok(Wire.OpenOut.encode(out, Reply.BODY, fh,
+            id > 0 ? Wire.FOPEN_PASSTHROUGH : Wire.FOPEN_KEEP_CACHE, id));
       }
       case OPENDIR -> {
         Wire.OpenIn o = Wire.OpenIn.decode(in, a);
         long fh = vfs.opendir(caller(ctx), node, o.flags());
-        r.ok(Wire.OpenOut.encode(out, Reply.BODY, fh, 0, 0));
+        // Listings may be cached too, except of a node whose content depends on the caller.
+        int flags = vfs.sharedNode(node) ? 0 : Wire.FOPEN_CACHE_DIR | Wire.FOPEN_KEEP_CACHE;
+        r.ok(Wire.OpenOut.encode(out, Reply.BODY, fh, flags, 0));
       }
       case CREATE -> {
         Wire.CreateIn c = Wire.CreateIn.decode(in, a);
@@ -496,8 +501,8 @@ public final class Dispatcher {
     ByteBuffer out = r.buffer();
     long ttl = vfs.sharedNode(parent) ? 0 : entryNs;
     int n = Wire.EntryOut.encode(out, Reply.BODY, c.attr().ino(), 0, ttl, attrNs, c.attr());
-    n += Wire.OpenOut.encode(out, Reply.BODY + n, c.fh(), id > 0 ? Wire.FOPEN_PASSTHROUGH : 0,
-        id);
+    n += Wire.OpenOut.encode(out, Reply.BODY + n, c.fh(),
+        id > 0 ? Wire.FOPEN_PASSTHROUGH : Wire.FOPEN_KEEP_CACHE, id);
     r.ok(n);
   }
 

@@ -149,7 +149,7 @@ class DispatcherTest {
     ByteBuffer r = only(call(Opcode.LOOKUP.code(), 1, name("d")));
     Wire.EntryOut e = Wire.EntryOut.decode(r, 16);
     assertEquals(ino, e.nodeid());
-    assertEquals(1, e.entryValid());
+    assertEquals(3600, e.entryValid(), "the default entry timeout is one hour");
     assertEquals(2, vfs.refs(ino));
     assertEquals(0, call(Opcode.FORGET.code(), ino, b -> b.putLong(2)).size());
     assertEquals(0, vfs.refs(ino));
