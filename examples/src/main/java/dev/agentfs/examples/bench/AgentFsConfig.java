@@ -6,6 +6,7 @@ import dev.agentfs.fuse.session.FuseSession;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import org.jspecify.annotations.Nullable;
 
@@ -15,11 +16,17 @@ import org.jspecify.annotations.Nullable;
  */
 final class AgentFsConfig implements BenchConfig {
   private final String name;
-  private final Consumer<AgentFs.Builder> settings;
+  private final BiConsumer<AgentFs.Builder, Path> settings;
   private @Nullable AgentFs fs;
   private @Nullable Path mountPoint;
+  private @Nullable Path scratch;
 
   AgentFsConfig(String name, Consumer<AgentFs.Builder> settings) {
+    this(name, (b, dir) -> settings.accept(b));
+  }
+
+  /** {@code settings} also gets a fresh scratch directory (for a backstore or a lower tree). */
+  AgentFsConfig(String name, BiConsumer<AgentFs.Builder, Path> settings) {
     this.name = name;
     this.settings = settings;
   }
@@ -35,8 +42,12 @@ final class AgentFsConfig implements BenchConfig {
     Files.createDirectories(mp);
     mountPoint = mp;
     KernelMounts.unmountStale(mp); // left by a bench run that was killed
+    Path dir = work.resolve("scratch-" + name).toAbsolutePath().normalize();
+    Files2.deleteTree(dir);
+    Files.createDirectories(dir);
+    scratch = dir;
     AgentFs.Builder b = AgentFs.builder();
-    settings.accept(b);
+    settings.accept(b, dir);
     fs = b.mount(mp);
     return mp;
   }
@@ -54,6 +65,15 @@ final class AgentFsConfig implements BenchConfig {
     fs = null;
     if (f != null) {
       f.close();
+    }
+    Path sc = scratch;
+    scratch = null;
+    if (sc != null) {
+      try {
+        Files2.deleteTree(sc);
+      } catch (Exception e) {
+        // leave it for the work-dir cleanup
+      }
     }
     Path mp = mountPoint;
     mountPoint = null;

@@ -1,6 +1,13 @@
 package dev.agentfs.examples.bench;
 
+import dev.agentfs.AgentFsException;
 import dev.agentfs.Feature;
+import dev.agentfs.Passthrough;
+import dev.agentfs.hostfs.HostFsBackstore;
+import dev.agentfs.spi.Backstore;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -20,11 +27,36 @@ final class BenchConfigs {
     add("memory", () -> new AgentFsConfig("memory", b -> { }));
     add("memory-writeback", () -> new AgentFsConfig("memory-writeback",
         b -> b.enable(Feature.WRITEBACK_CACHE)));
-    // Not yet: hostfs, hostfs-passthrough, overlay, branch-exec (being built elsewhere), and
-    // jnr: AgentFs.builder().transport("jnr") finds no TransportProvider named "jnr" today.
+    add("hostfs", () -> new AgentFsConfig("hostfs", (b, dir) -> b.backstore(hostFs(dir))));
+    add("hostfs-passthrough", () -> new AgentFsConfig("hostfs-passthrough",
+        (b, dir) -> b.backstore(hostFs(dir)).passthrough(Passthrough.REQUIRED)));
+    add("overlay", () -> new AgentFsConfig("overlay", (b, dir) -> b.lower(lower(dir))));
+    add("jnr", () -> new AgentFsConfig("jnr", b -> b.transport("jnr")));
+    // Not yet: branch-exec (a private mount namespace per branch; see the control plane).
   }
 
   private BenchConfigs() {}
+
+  private static Backstore hostFs(Path dir) {
+    try {
+      return HostFsBackstore.open(dir.resolve("store"));
+    } catch (AgentFsException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A lower tree for the overlay: a small read-only workspace the workloads run on top of. */
+  private static Path lower(Path dir) {
+    try {
+      Path ws = Files.createDirectories(dir.resolve("lower/src"));
+      for (int i = 0; i < 100; i++) {
+        Files.writeString(ws.resolve("F" + i + ".java"), "class F" + i + " {}\n");
+      }
+      return dir.resolve("lower");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
 
   private static void add(String name, Supplier<BenchConfig> factory) {
     ALL.put(name, factory);

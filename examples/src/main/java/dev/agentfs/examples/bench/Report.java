@@ -60,16 +60,17 @@ public final class Report {
   }
 
   /**
-   * Median time on {@code config} over median time on native: how many times slower (1 means
-   * as fast as native). Null when either has no sample.
+   * Speed relative to native: median time on native over median time on {@code config}, so
+   * 1 means native speed and 0.5 half as fast (the form the performance targets use). Null
+   * when either has no sample.
    */
   public @Nullable Double ratio(String measurement, String config) {
     Stats c = stats(measurement, config);
     Stats n = stats(measurement, "native");
-    if (c == null || n == null || n.median() <= 0) {
+    if (c == null || n == null || c.median() <= 0) {
       return null;
     }
-    return c.median() / n.median();
+    return n.median() / c.median();
   }
 
   private @Nullable Sample first(String measurement) {
@@ -154,8 +155,8 @@ public final class Report {
       sb.append('\n');
     }
     sb.append("\nCells: median rate (min–max rate) over the samples, then median seconds. "
-        + "Ratio: median seconds on the configuration over median seconds on native "
-        + "(higher is slower; 1.00× is native speed).\n");
+        + "Ratio: speed relative to native, median seconds on native over median seconds on "
+        + "the configuration (1.00× is native speed; higher is faster).\n");
     if (!failures.isEmpty()) {
       sb.append("\nFailed samples:\n\n");
       for (String f : failures) {

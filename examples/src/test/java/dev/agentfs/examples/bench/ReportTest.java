@@ -37,8 +37,8 @@ class ReportTest {
     Report r = report();
     assertEquals(List.of("seq_write", "meta_create"), r.measurements());
     assertEquals(List.of("native", "memory", "memory-writeback"), r.configs());
-    assertEquals(1.5, r.ratio("seq_write", "memory"), 1e-12); // 3.0 / 2.0
-    assertEquals(10.0, r.ratio("meta_create", "memory"), 1e-12);
+    assertEquals(2.0 / 3.0, r.ratio("seq_write", "memory"), 1e-12); // native 2 s, memory 3 s
+    assertEquals(0.1, r.ratio("meta_create", "memory"), 1e-12);
     assertNull(r.ratio("seq_write", "memory-writeback"));
     Stats s = r.stats("seq_write", "native");
     assertNotNull(s);
@@ -54,7 +54,7 @@ class ReportTest {
         + "\"fuse_requests\":{\"WRITE\":256}}"), json);
     assertTrue(json.contains("\"meta_create\":{\"native\":{\"median_s\":0.5,\"min_s\":0.5,"
         + "\"max_s\":0.5,\"n\":1,\"ratio_to_native\":1.0},\"memory\":{\"median_s\":5.0,\"min_s\":5.0,\"max_s\":5.0,"
-        + "\"n\":1,\"ratio_to_native\":10.0}"), json);
+        + "\"n\":1,\"ratio_to_native\":0.1}"), json);
     assertTrue(json.contains("\"failures\":[\"tree on memory (sample 1): boom \\\"quoted\\\"\"]"),
         json);
     assertEquals(7, json.split("\"workload\":").length - 1);
@@ -69,9 +69,9 @@ class ReportTest {
     assertEquals("|---|---|---:|---:|---:|---:|---:|", lines.get(1));
     // native: 1 GiB in 1 and 3 s (median 2 s): 512 MiB/s, 341..1024; memory: 2 and 4 s
     assertEquals("| seq_write | MiB/s | 512 (341–1024), 2.00 s | 341 (256–512), 3.00 s | – "
-        + "| 1.50× | – |", lines.get(2));
-    assertEquals("| meta_create | ops/s | 2000, 0.50 s | 200, 5.00 s | 400, 2.50 s | 10.00× "
-        + "| 5.00× |", lines.get(3));
+        + "| 0.67× | – |", lines.get(2));
+    assertEquals("| meta_create | ops/s | 2000, 0.50 s | 200, 5.00 s | 400, 2.50 s | 0.10× "
+        + "| 0.20× |", lines.get(3));
     assertTrue(md.contains("Failed samples"), md);
   }
 
