@@ -449,7 +449,46 @@ public final class BranchFs implements Vfs {
     if (h == null || h.ino != ino) {
       throw err(Errno.EBADF, path(ino));
     }
+    if (st.table.get(ino) == null && st.orphans.get(ino) == null) {
+      // The branch was reset to a snapshot without this file: the handle is stale.
+      throw err(Errno.ESTALE, path(ino));
+    }
     return h;
+  }
+
+  /**
+   * Replaces this branch's tree with snapshot {@code table} (a reset); returns the old table.
+   * Open handles on files the snapshot lacks answer ESTALE from then on.
+   */
+  LongTrie<Inode> resetTo(LongTrie<Inode> table, long newEpoch) {
+    LongTrie<Inode> old = st.table;
+    synchronized (st.tableLock) {
+      st.table = table;
+    }
+    st.epoch = newEpoch;
+    st.dirtyInodes.clear();
+    st.dirtyEntries.clear();
+    return old;
+  }
+
+  /** Tells listeners about everything that differs between two tables of this branch. */
+  void announceDifferences(LongTrie<Inode> before, LongTrie<Inode> after) {
+    List<long[]> inos = new ArrayList<>();
+    List<Object[]> entries = new ArrayList<>();
+    LongTrie.diff(before, after, (ino, b, a) -> {
+      inos.add(new long[] {ino});
+      for (Inode v : new Inode[] {b, a}) {
+        if (v != null && v.isDir()) {
+          v.entries.forEach((name, d) -> entries.add(new Object[] {ino, name}));
+        }
+      }
+    });
+    for (long[] i : inos) {
+      changedInode(i[0]);
+    }
+    for (Object[] e : entries) {
+      changedEntry((Long) e[0], (Name) e[1]);
+    }
   }
 
   private long newHandle(long ino, int flags) {

@@ -460,6 +460,40 @@ public final class FsCore {
     return b;
   }
 
+  /**
+   * Resets branch {@code branch} to snapshot {@code snapshot} in place: O(1) for the tree;
+   * processes bound to the branch see the snapshot's tree at once (the kernel is told what
+   * changed); handles on files the snapshot lacks answer ESTALE.
+   */
+  public void resetBranch(String branch, String snapshot) throws AgentFsException {
+    resetBranchAt(branch, snapshot);
+    collectGarbage();
+  }
+
+  private void resetBranchAt(String branch, String snapshot) throws AgentFsException {
+    BranchFs b = branch(branch);
+    SnapshotState s = snap(snapshot);
+    LongTrie<Inode> old;
+    Object lock = journal == null ? new Object() : journal;
+    synchronized (lock) {
+      b.st.freeze.writeLock().lock();
+      try {
+        if (journal != null && !journal.replaying()) {
+          journal.flushWith(b, Journal.resetRecord(branch, snapshot));
+        }
+        old = b.resetTo(s.table(), epochs.getAndIncrement());
+      } finally {
+        b.st.freeze.writeLock().unlock();
+      }
+    }
+    b.announceDifferences(old, s.table());
+  }
+
+  void replayReset(String branch, String snapshot) throws AgentFsException {
+    BranchFs b = branch(branch);
+    b.resetTo(snap(snapshot).table(), epochs.getAndIncrement());
+  }
+
   public void deleteSnapshot(String name) throws AgentFsException {
     dropSnapshot(name);
     collectGarbage();

@@ -39,6 +39,7 @@ final class Journal {
   private static final byte BRANCH = 5;
   private static final byte DELETE_SNAPSHOT = 6;
   private static final byte DELETE_BRANCH = 7;
+  private static final byte RESET = 8;
 
   private final FsCore core;
   private final MetadataLog log;
@@ -198,6 +199,10 @@ final class Journal {
     return new Out().u8(DELETE_SNAPSHOT).str(name).done();
   }
 
+  static ByteBuffer resetRecord(String branch, String snapshot) {
+    return new Out().u8(RESET).str(branch).str(snapshot).done();
+  }
+
   static ByteBuffer deleteBranchRecord(String name) {
     return new Out().u8(DELETE_BRANCH).str(name).done();
   }
@@ -341,6 +346,10 @@ final class Journal {
       }
       case DELETE_SNAPSHOT -> core.dropSnapshot(str(r));
       case DELETE_BRANCH -> core.dropBranch(str(r));
+      case RESET -> {
+        String branch = str(r);
+        core.replayReset(branch, str(r));
+      }
       default -> throw new AgentFsException(Errno.EIO, "metadata log", null,
           "unknown record type " + type);
     }

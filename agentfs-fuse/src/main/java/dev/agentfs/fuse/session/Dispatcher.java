@@ -442,7 +442,13 @@ public final class Dispatcher {
         int inLen = Math.max(0, Math.min(io.inSize(), end - (a + Wire.IoctlIn.SIZE)));
         byte[] data = Wire.bytes(in, a + Wire.IoctlIn.SIZE, inLen);
         int outMax = Math.min(io.outSize(), r.maxBody() - 16);
-        byte[] result = vfs.ioctl(caller(ctx), node, io.fh(), io.cmd(), data, outMax);
+        byte[] result;
+        FuseSession.CONTROL.set(Boolean.TRUE);
+        try {
+          result = vfs.ioctl(caller(ctx), node, io.fh(), io.cmd(), data, outMax);
+        } finally {
+          FuseSession.CONTROL.remove();
+        }
         if (result.length > outMax) {
           throw new AgentFsException(Errno.EOVERFLOW, null);
         }

@@ -49,6 +49,13 @@ public final class FuseSession implements MountHandle {
    * and invalidating a directory someone has as cwd makes getcwd fail).
    */
   static final ThreadLocal<Object> SERVING = new ThreadLocal<>();
+
+  /**
+   * Set while a worker runs a control request (ioctl on the control file): the changes it
+   * makes (resets, commits, branch switches) are news to the kernel, so they are announced,
+   * though the worker still never waits for the notices.
+   */
+  static final ThreadLocal<Boolean> CONTROL = new ThreadLocal<>();
   /** How long an API thread waits for its invalidation to reach the kernel. */
   private static final Duration NOTICE_WAIT = Duration.ofSeconds(2);
 
@@ -354,7 +361,7 @@ public final class FuseSession implements MountHandle {
   @Override
   public void invalidateInode(long ino) {
     Notifier n = notifier;
-    if (n != null && alive && SERVING.get() != this) {
+    if (n != null && alive && (SERVING.get() != this || CONTROL.get() != null)) {
       n.invalidateInode(ino, 0, 0);
       settle(n);
     }
@@ -364,7 +371,7 @@ public final class FuseSession implements MountHandle {
   @Override
   public void invalidateEntry(long parent, byte[] name) {
     Notifier n = notifier;
-    if (n != null && alive && SERVING.get() != this) {
+    if (n != null && alive && (SERVING.get() != this || CONTROL.get() != null)) {
       n.invalidateEntry(parent, name);
       settle(n);
     }
