@@ -2,6 +2,7 @@ package dev.agentfs;
 
 import dev.agentfs.core.BranchFs;
 import dev.agentfs.core.FsCore;
+import dev.agentfs.core.Router;
 import dev.agentfs.core.TreeDiff;
 import dev.agentfs.memory.MemoryBackstore;
 import dev.agentfs.spi.Backstore;
@@ -48,6 +49,8 @@ public final class AgentFs implements AutoCloseable {
   private final Backstore backstore;
   private final FsCore core;
   private final List<MountHandle> mounts = new CopyOnWriteArrayList<>();
+  private final List<Router> routers = new CopyOnWriteArrayList<>();
+  private final MountControl control = new MountControl(this);
   private volatile boolean closed;
 
   private AgentFs(Configuration config, Backstore backstore, FsCore core) {
@@ -214,30 +217,31 @@ public final class AgentFs implements AutoCloseable {
     }
     TransportProvider t = transport(config.transport(), mountPoint);
     core.hideFromLower(mountPoint);
-    MountHandle m = t.mount(branch.vfs(), mountPoint, config);
-    String mounted = branch.name();
+    Router router = new Router(core, branch.name());
+    router.setControlHandler(controlHandler(router));
+    MountHandle m = t.mount(router, mountPoint, config);
+    router.setInvalidator(name -> m.invalidateEntry(Vfs.ROOT, name));
+    routers.add(router);
     ChangeListener inval = new ChangeListener() {
       @Override
-      public void inodeChanged(long ino) {
-        m.invalidateInode(ino);
-      }
+      public void inodeChanged(long ino) {}
 
       @Override
-      public void entryChanged(long parent, byte[] name) {
-        m.invalidateEntry(parent, name);
-      }
+      public void entryChanged(long parent, byte[] name) {}
 
       @Override
       public void inodeChanged(String b, long ino) {
-        if (b.equals(mounted)) {
-          m.invalidateInode(ino);
+        long node = router.nodeIdIfRouted(b, ino);
+        if (node > 0) {
+          m.invalidateInode(node);
         }
       }
 
       @Override
       public void entryChanged(String b, long parent, byte[] name) {
-        if (b.equals(mounted)) {
-          m.invalidateEntry(parent, name);
+        long node = router.nodeIdIfRouted(b, parent);
+        if (node > 0) {
+          m.invalidateEntry(node, name);
         }
       }
     };
@@ -272,6 +276,7 @@ public final class AgentFs implements AutoCloseable {
       public void close() {
         core.removeListener(inval);
         mounts.remove(this);
+        routers.remove(router);
         m.close();
       }
     };
@@ -295,6 +300,38 @@ public final class AgentFs implements AutoCloseable {
     throw new AgentFsException(Errno.ENOSYS, mountPoint.toString(), null,
         "no transport named '" + name + "' on the class path (found " + seen
             + "); add the agentfs-fuse module");
+  }
+
+  /** Control requests from inside a mount go to the control plane of this instance. */
+  private Router.ControlHandler controlHandler(Router router) {
+    return (caller, request, max) -> control.handle(router, caller, request, max);
+  }
+
+  /** The routers of this instance's mounts (one per mount). */
+  List<Router> routers() {
+    return List.copyOf(routers);
+  }
+
+  /** The control plane: the same operations the control file and the CLI offer. */
+  public dev.agentfs.control.ControlPlane control() {
+    return control;
+  }
+
+  /**
+   * Binds process {@code pid} and the processes it starts to {@code branch} on every mount of
+   * this instance: they see that branch at the mount's paths.
+   */
+  public void bind(int pid, String branch) throws AgentFsException {
+    control.bind(dev.agentfs.vfs.Caller.ROOT, pid, branch);
+  }
+
+  public void unbind(int pid) throws AgentFsException {
+    control.unbind(dev.agentfs.vfs.Caller.ROOT, pid);
+  }
+
+  /** The branch {@code pid} sees at this instance's first mount. */
+  public String branchOf(int pid) throws AgentFsException {
+    return control.branchOf(dev.agentfs.vfs.Caller.ROOT, pid);
   }
 
   /** The mounts of this instance that are still open. */

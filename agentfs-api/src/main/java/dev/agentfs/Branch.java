@@ -15,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
@@ -109,8 +110,14 @@ public final class Branch {
   /** Resolves {@code path} to an inode, following symlinks in every component but, unless
    *  {@code followLast}, the last. */
   private long walk(String path, boolean followLast) throws AgentFsException {
-    Deque<byte[]> comps = split(bytes(path));
-    long cur = Vfs.ROOT;
+    return walkFrom(Vfs.ROOT, bytes(path), followLast, path);
+  }
+
+  /** {@link #walk} starting at directory {@code start} for a relative {@code rel}. */
+  private long walkFrom(long start, byte[] rel, boolean followLast, String path)
+      throws AgentFsException {
+    Deque<byte[]> comps = split(rel);
+    long cur = rel.length > 0 && rel[0] == '/' ? Vfs.ROOT : start;
     int links = 0;
     while (!comps.isEmpty()) {
       byte[] c = comps.pollFirst();
@@ -148,7 +155,10 @@ public final class Branch {
 
   /** The directory that holds the last component of {@code path}, and that component. */
   private Parent parent(String path) throws AgentFsException {
-    byte[] b = bytes(path);
+    return parentFrom(Vfs.ROOT, bytes(path), path);
+  }
+
+  private Parent parentFrom(long start, byte[] b, String path) throws AgentFsException {
     int end = b.length;
     while (end > 1 && b[end - 1] == '/') {
       end--;
@@ -162,8 +172,9 @@ public final class Branch {
     if (last.length == 0) {
       throw new AgentFsException(Errno.EBUSY, path, null, "the root has no parent");
     }
-    String dir = slash <= 0 ? "/" : new String(b, 0, slash, StandardCharsets.UTF_8);
-    long p = walk(dir, true);
+    byte[] dir = slash < 0 ? new byte[0] : slash == 0 ? new byte[] {'/'}
+        : Arrays.copyOf(b, slash);
+    long p = walkFrom(start, dir, true, path);
     if (!attrOf(p).isDirectory()) {
       throw new AgentFsException(Errno.ENOTDIR, path);
     }
@@ -301,7 +312,7 @@ public final class Branch {
         ino = existing;
         fh = fs.open(caller, ino, flags & ~O_CREAT);
       } else {
-        Parent p = parent(path);
+        Parent p = createTarget(path);
         Created cr = fs.create(caller, p.ino(), p.name(), 0644, flags, 0);
         ino = cr.attr().ino();
         fh = cr.fh();
@@ -322,6 +333,32 @@ public final class Branch {
       }
       return null;
     });
+  }
+
+  /**
+   * Where open(O_CREAT) creates {@code path}: its parent and last name, or, when the last
+   * component is a dangling symlink, the place the link points to (as Linux does).
+   */
+  private Parent createTarget(String path) throws AgentFsException {
+    Parent p = parent(path);
+    for (int links = 0; ; ) {
+      long child;
+      try {
+        child = fs.lookupNoRef(caller, p.ino(), p.name());
+      } catch (AgentFsException e) {
+        if (e.errno() == Errno.ENOENT) {
+          return p;
+        }
+        throw e;
+      }
+      if (!attrOf(child).isSymlink()) {
+        return p;
+      }
+      if (++links > MAX_SYMLINKS) {
+        throw new AgentFsException(Errno.ELOOP, path);
+      }
+      p = parentFrom(p.ino(), fs.readlink(caller, child), path);
+    }
   }
 
   public void mkdir(String path) throws AgentFsException {

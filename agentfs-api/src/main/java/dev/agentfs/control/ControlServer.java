@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The server side of the control file: turns one request frame into one reply frame by
  * calling a {@link ControlPlane}. Never throws: a frame it cannot parse is answered EINVAL, a
- * failure of the plane with its errno, anything else EIO. One instance per mount; it is
- * thread-safe (FUSE workers may call it concurrently).
+ * failure of the plane with its errno, anything else EIO. Thread-safe (FUSE workers may call
+ * it concurrently). The FUSE IOCTL handler of the control file calls {@link #handle}.
  *
  * <p>Paging: the whole reply payload is computed on the first call ({@code cursor == 0}) and
  * the slice that fits one frame is returned, cut after the last complete line that fits (or,
@@ -46,17 +46,31 @@ public final class ControlServer {
     }
   };
 
-  /** Handles {@code request} (the whole array is the frame; padding after it is ignored). */
-  public byte[] handle(Caller caller, byte[] request, ControlPlane plane) {
-    return handle(caller, request, request.length, plane);
+  /** The server behind {@link #handle}: continuations are kept per plane, so one suffices. */
+  private static final ControlServer SHARED = new ControlServer();
+
+  /**
+   * Handles one control-file request: {@code request} is what the ioctl carried in (the whole
+   * array is the frame; padding after it is ignored). Returns the reply frame, at most
+   * {@link ControlFrames#FRAME_SIZE} bytes; the FUSE IOCTL reply carries exactly these bytes
+   * out (the kernel copies only what the reply holds, and the client reads only
+   * {@code payloadLen}). Never throws.
+   */
+  public static byte[] handle(Caller caller, byte[] request, ControlPlane plane) {
+    return SHARED.reply(caller, request, request.length, plane);
+  }
+
+  /** {@link #reply(Caller, byte[], int, ControlPlane)} of the whole array. */
+  public byte[] reply(Caller caller, byte[] request, ControlPlane plane) {
+    return reply(caller, request, request.length, plane);
   }
 
   /**
-   * Handles the request frame in the first {@code length} bytes of {@code request} and
-   * returns the reply frame: at most {@link ControlFrames#FRAME_SIZE} bytes, which the FUSE
-   * IOCTL handler pads with zeros to the size the kernel expects.
+   * Handles the request frame in the first {@code length} bytes of {@code request} with this
+   * server's own memory of paged replies (tests use a fresh server; mounts share
+   * {@link #handle}'s).
    */
-  public byte[] handle(Caller caller, byte[] request, int length, ControlPlane plane) {
+  public byte[] reply(Caller caller, byte[] request, int length, ControlPlane plane) {
     try {
       return serve(caller, request, length, plane);
     } catch (AgentFsException e) {

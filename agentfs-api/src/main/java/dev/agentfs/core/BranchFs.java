@@ -739,10 +739,8 @@ public final class BranchFs implements Vfs {
       }
       default -> throw err(Errno.EINVAL, path(parent, name));
     }
-    Inode n = createNode(c, parent, name, type | (mode & 07777 & ~umask), null);
-    if (type == S_IFCHR || type == S_IFBLK) {
-      n.rdev = rdev;
-    }
+    Inode n = createNode(c, parent, name, type | (mode & 07777 & ~umask), null,
+        type == S_IFCHR || type == S_IFBLK ? rdev : 0);
     ref(n.ino);
     return n.attr();
   }
@@ -772,6 +770,13 @@ public final class BranchFs implements Vfs {
   /** Creates and links a new inode; the caller adds the kernel reference if it wants one. */
   Inode createNode(Caller c, long parent, byte[] rawName, int mode, byte @Nullable [] target)
       throws AgentFsException {
+    return createNode(c, parent, rawName, mode, target, 0);
+  }
+
+  /** As above with a device number, set before the inode is published: once createNode
+   *  returns, a snapshot may hold the inode and it must not change any more. */
+  Inode createNode(Caller c, long parent, byte[] rawName, int mode, byte @Nullable [] target,
+      long rdev) throws AgentFsException {
     Name nm = name(rawName, parent);
     ensureLoaded(parent);
     Inode n = mutate(() -> {
@@ -790,6 +795,7 @@ public final class BranchFs implements Vfs {
         }
         Inode x = newInode(c, d, mode, nm);
         x.target = target;
+        x.rdev = rdev;
         if (core.journaled) {
           st.dirtyInodes.add(x.ino);
         }
@@ -844,6 +850,9 @@ public final class BranchFs implements Vfs {
           throw err(Errno.EEXIST, path(newParent, newName));
         }
         check(c, d, W_OK | X_OK);
+        if (d.nlink == 0) {
+          throw err(Errno.ENOENT, path(newParent, newName));
+        }
         if (n.isDir()) {
           throw err(Errno.EPERM, path(ino));
         }
@@ -1033,6 +1042,16 @@ public final class BranchFs implements Vfs {
             }
             if (dd.nlink == 0 || sd.nlink == 0) {
               throw err(Errno.ENOENT, path(newParent, newName));
+            }
+            // Linux checks the ancestry before the types and permissions: a source that is
+            // an ancestor of the target's directory is EINVAL; a target that is an ancestor
+            // of the source's directory is ENOTEMPTY (EINVAL for an exchange).
+            if (src.isDir() && within(dd, src.ino)) {
+              throw err(Errno.EINVAL, path(parent, name));
+            }
+            if (dst != null && dst.isDir() && within(sd, dst.ino)) {
+              throw err((flags & RENAME_EXCHANGE) != 0 ? Errno.EINVAL : Errno.ENOTEMPTY,
+                  path(newParent, newName));
             }
             check(c, sd, W_OK | X_OK);
             check(c, dd, W_OK | X_OK);
@@ -1254,6 +1273,9 @@ public final class BranchFs implements Vfs {
     Inode n = mutate(() -> {
       Inode d = dir(parent);
       check(c, d, W_OK | X_OK);
+      if (d.nlink == 0) {
+        throw err(Errno.ENOENT, path(parent));
+      }
       Inode x = newInode(c, d, S_IFREG | (mode & 07777 & ~umask), Name.of(new byte[] {'#'}));
       x.nlink = 0;
       x.tmpfile = (flags & O_EXCL) == 0;
@@ -1654,6 +1676,14 @@ public final class BranchFs implements Vfs {
     if (!in.readable() || !out.writable() || (out.flags & O_APPEND) != 0) {
       throw err(Errno.EBADF, path(inoOut));
     }
+    if (len < 0) {
+      throw err(Errno.EINVAL, path(inoIn));
+    }
+    // As Linux: clamp the count to what the source holds, then reject overlapping ranges
+    // of one file. Unclamped, a huge count overflowed the overlap test and the loop below
+    // kept re-reading the bytes it had just written, growing the file without end.
+    long sizeIn = node(inoIn).size();
+    len = offIn >= sizeIn ? 0 : Math.min(len, sizeIn - offIn);
     if (inoIn == inoOut && offIn < offOut + len && offOut < offIn + len) {
       throw err(Errno.EINVAL, path(inoIn));
     }

@@ -433,13 +433,20 @@ public final class FsCore {
 
   /** A new writable branch whose tree starts as snapshot {@code from}; O(1). */
   public BranchFs createBranch(String name, String from) throws AgentFsException {
-    return createBranchAt(name, from, clock.getAsLong());
+    return createBranchAt(name, from, -1);
   }
 
+  /**
+   * Synchronized with the sweep in {@link #collectGarbage()}: a snapshot deleted while the
+   * branch is being made must not be swept before the branch is registered as a root.
+   */
   synchronized BranchFs createBranchAt(String name, String from, long createdNs)
       throws AgentFsException {
     checkLabel("branch", name);
     SnapshotState s = snap(from);
+    if (createdNs < 0) {
+      createdNs = clock.getAsLong();
+    }
     if (branches.containsKey(name)) {
       throw new AgentFsException(Errno.EEXIST, "branch " + name);
     }

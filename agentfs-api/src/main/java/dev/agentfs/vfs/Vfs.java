@@ -138,4 +138,22 @@ public interface Vfs {
 
   /** The kernel no longer uses the host file {@link #openBacking} returned for {@code ino}. */
   default void releaseBacking(long ino) {}
+
+  /**
+   * True when what {@code node} contains depends on who asks (the root of a mount whose
+   * processes are bound to different branches): the kernel must not cache entries under it
+   * nor its attributes. Everything else stays cacheable.
+   */
+  default boolean sharedNode(long node) {
+    return false;
+  }
+
+  /**
+   * A restricted ioctl on an open file: {@code in} holds the bytes the command carries in,
+   * the reply at most {@code outSize} bytes out. ENOTTY unless the node understands it.
+   */
+  default byte[] ioctl(Caller c, long ino, long fh, int cmd, byte[] in, int outSize)
+      throws AgentFsException {
+    throw new AgentFsException(dev.agentfs.Errno.ENOTTY, "inode " + ino);
+  }
 }

@@ -47,7 +47,7 @@ class ControlFuzzTest {
       Caller caller = new Caller(1 + rnd.nextInt(4), 1000, 1000, new int[0]);
       byte[] out;
       try {
-        out = server.handle(caller, frame, plane);
+        out = server.reply(caller, frame, plane);
       } catch (Throwable t) {
         throw new AssertionError("seed " + seed + " iteration " + it + ": threw", t);
       }

@@ -33,7 +33,7 @@ class ControlServerTest {
   private final ControlServer server = new ControlServer();
   private final List<Reply> replies = new ArrayList<>();
   private final ControlChannel channel = req -> {
-    byte[] reply = server.handle(caller, req, plane);
+    byte[] reply = server.reply(caller, req, plane);
     assertTrue(reply.length <= ControlFrames.FRAME_SIZE, "reply of " + reply.length);
     try {
       replies.add(ControlFrames.decodeReply(reply));
@@ -58,6 +58,15 @@ class ControlServerTest {
   @Test
   void ping() throws AgentFsException {
     assertEquals("{\"version\":1,\"pid\":4242,\"uid\":1000,\"gid\":1000}\n", call(Op.PING));
+  }
+
+  @Test
+  void theSharedServerAnswersLikeAnyOther() throws AgentFsException {
+    Reply r = ControlFrames.decodeReply(ControlServer.handle(caller,
+        req(Op.SHOW, 0, "pid=5\n"), plane));
+    assertEquals("{\"pid\":5,\"branch\":\"main\"}\n", r.text());
+    assertEquals(Errno.EINVAL.code(), ControlFrames.decodeReply(
+        ControlServer.handle(caller, new byte[3], plane)).status());
   }
 
   @Test
@@ -136,8 +145,8 @@ class ControlServerTest {
   @Test
   void aNullFromThePlaneIsEioNotACrash() {
     ControlPlane nulls = org.mockito.Mockito.mock(ControlPlane.class);
-    byte[] reply = server.handle(caller, req(Op.SHOW, 0, "pid=1\n"), nulls);
-    byte[] reply2 = server.handle(caller, req(Op.EXPORT, 0, "branch=x\n"), nulls);
+    byte[] reply = server.reply(caller, req(Op.SHOW, 0, "pid=1\n"), nulls);
+    byte[] reply2 = server.reply(caller, req(Op.EXPORT, 0, "branch=x\n"), nulls);
     for (byte[] r : List.of(reply, reply2)) {
       try {
         assertEquals(Errno.EIO.code(), ControlFrames.decodeReply(r).status());
@@ -207,7 +216,7 @@ class ControlServerTest {
 
   @Test
   void aMutatingOpIsNeverRunForAContinuation() throws AgentFsException {
-    Reply r = ControlFrames.decodeReply(server.handle(caller,
+    Reply r = ControlFrames.decodeReply(server.reply(caller,
         req(Op.COMMIT, 8172, "branch=agent\n"), plane));
     assertEquals(Errno.ESTALE.code(), r.status());
     assertTrue(r.text().contains("not run again"), r.text());
@@ -222,10 +231,10 @@ class ControlServerTest {
       cs.add(change(Kind.ADDED, "/f" + i, null));
     }
     plane.diff = cs;
-    Reply first = ControlFrames.decodeReply(server.handle(caller,
+    Reply first = ControlFrames.decodeReply(server.reply(caller,
         req(Op.DIFF, 0, "from=a\nto=b\n"), plane));
     assertTrue(first.more());
-    Reply second = ControlFrames.decodeReply(new ControlServer().handle(caller,
+    Reply second = ControlFrames.decodeReply(new ControlServer().reply(caller,
         req(Op.DIFF, first.nextCursor(), "from=a\nto=b\n"), plane));
     assertEquals(0, second.status());
     assertTrue(expectedDiff(cs).startsWith(first.text() + second.text()));
@@ -314,7 +323,7 @@ class ControlServerTest {
   @MethodSource("malformed")
   void malformedFramesAreEinval(String what, byte[] frame, String message)
       throws AgentFsException {
-    byte[] out = server.handle(caller, frame, plane);
+    byte[] out = server.reply(caller, frame, plane);
     Reply r = ControlFrames.decodeReply(out);
     assertEquals(Errno.EINVAL.code(), r.status(), what + ": " + r.text());
     assertTrue(r.text().startsWith("EINVAL: .agentfs/control ("), r.text());
@@ -327,16 +336,16 @@ class ControlServerTest {
   void frameLengthBeyondTheArrayIsEinval() throws AgentFsException {
     byte[] f = req(Op.PING, 0, "");
     assertEquals(Errno.EINVAL.code(),
-        ControlFrames.decodeReply(server.handle(caller, f, f.length + 1, plane)).status());
+        ControlFrames.decodeReply(server.reply(caller, f, f.length + 1, plane)).status());
     assertEquals(Errno.EINVAL.code(),
-        ControlFrames.decodeReply(server.handle(caller, f, -1, plane)).status());
+        ControlFrames.decodeReply(server.reply(caller, f, -1, plane)).status());
   }
 
   @Test
   void aPaddedFrameWorks() throws AgentFsException {
     byte[] f = java.util.Arrays.copyOf(req(Op.SHOW, 0, "pid=9"), ControlFrames.FRAME_SIZE);
     ByteBuffer.wrap(f).order(ByteOrder.LITTLE_ENDIAN).putInt(0, ControlFrames.MAGIC);
-    Reply r = ControlFrames.decodeReply(server.handle(caller, f, plane));
+    Reply r = ControlFrames.decodeReply(server.reply(caller, f, plane));
     assertEquals("{\"pid\":9,\"branch\":\"main\"}\n", r.text());
   }
 }

@@ -200,6 +200,151 @@ class ConcurrencyTest {
     }
   }
 
+  @Test
+  void concurrentDirectoryRenamesNeverMakeCyclesOrLoseDirectories() throws Exception {
+    long seed = System.nanoTime();
+    Fx fx = new Fx();
+    BranchFs v = fx.main();
+    // a pool of directories known by inode; threads move them under each other
+    int n = 12;
+    long[] dirs = new long[n];
+    for (int i = 0; i < n; i++) {
+      dirs[i] = mkdir(v, ROOT, Vfs.ROOT, "x" + i, 0777);
+    }
+    ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+    int threads = 8;
+    CyclicBarrier start = new CyclicBarrier(threads);
+    List<Thread> ts = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      final int id = t;
+      ts.add(new Thread(() -> {
+        Random r = new Random(seed * 17 + id);
+        try {
+          start.await();
+          for (int i = 0; i < 3000; i++) {
+            long from = r.nextInt(4) == 0 ? Vfs.ROOT : dirs[r.nextInt(n)];
+            long to = r.nextInt(4) == 0 ? Vfs.ROOT : dirs[r.nextInt(n)];
+            String a = "x" + r.nextInt(n);
+            String b = r.nextBoolean() ? a : "y" + r.nextInt(3);
+            try {
+              switch (r.nextInt(6)) {
+                case 0 -> v.rmdir(ROOT, from, b("y" + r.nextInt(3)));
+                case 1 -> v.forget(v.mkdir(ROOT, to, b("y" + r.nextInt(3)), 0777, 0).ino(), 1);
+                case 2 -> v.rename(ROOT, from, b(a), to, b(b), RENAME_EXCHANGE);
+                default -> v.rename(ROOT, from, b(a), to, b(b), 0);
+              }
+            } catch (AgentFsException e) {
+              if (!EXPECTED.contains(e.errno())) {
+                throw e;
+              }
+            }
+            if (i % 500 == 0 && id == 0) {
+              fx.core.snapshot("main", "s" + i);
+            }
+          }
+        } catch (Throwable e) {
+          failures.add(e);
+        }
+      }));
+    }
+    ts.forEach(Thread::start);
+    for (Thread t : ts) {
+      t.join();
+    }
+    if (!failures.isEmpty()) {
+      AssertionError ae = new AssertionError("seed=" + seed);
+      failures.forEach(ae::addSuppressed);
+      throw ae;
+    }
+    assertEquals(List.of(), check(v.st.table), "seed=" + seed);
+    for (String s : fx.core.snapshotNames()) {
+      assertEquals(List.of(), check(fx.core.tableOf(s)), "seed=" + seed + " " + s);
+    }
+    // (x directories may be gone: renaming onto an empty directory replaces it)
+  }
+
+  @Test
+  void snapshotsTakenDuringWritesNeverChangeAfterwards() throws Exception {
+    long seed = System.nanoTime();
+    Fx fx = new Fx(MemoryBackstore.builder().chunkSize(512).build());
+    BranchFs v = fx.main();
+    int files = 4;
+    long[] ino = new long[files];
+    for (int i = 0; i < files; i++) {
+      ino[i] = Fx.file(v, ROOT, Vfs.ROOT, "f" + i, 0644, "");
+    }
+    AtomicBoolean done = new AtomicBoolean();
+    ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
+    List<Thread> ts = new ArrayList<>();
+    for (int t = 0; t < 6; t++) {
+      final int id = t;
+      ts.add(new Thread(() -> {
+        Random r = new Random(seed + id);
+        try {
+          for (int i = 0; i < 1500; i++) {
+            int k = r.nextInt(files);
+            long fh = v.open(ROOT, ino[k], O_RDWR);
+            try {
+              switch (r.nextInt(4)) {
+                case 0 -> v.setattr(ROOT, ino[k], fh, dev.agentfs.vfs.SetAttr.size(r.nextInt(3000)));
+                case 1 -> v.fallocate(ROOT, ino[k], fh,
+                    FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, r.nextInt(3000), 1 + r.nextInt(900));
+                default -> {
+                  byte[] d = new byte[1 + r.nextInt(1500)];
+                  java.util.Arrays.fill(d, (byte) ('a' + r.nextInt(26)));
+                  v.write(ROOT, ino[k], fh, r.nextInt(3000), ByteBuffer.wrap(d));
+                }
+              }
+            } finally {
+              v.release(ino[k], fh);
+            }
+          }
+        } catch (Throwable e) {
+          failures.add(e);
+        }
+      }));
+    }
+    Map<String, Map<String, String>> taken = new java.util.LinkedHashMap<>();
+    Thread snapper = new Thread(() -> {
+      try {
+        int n = 0;
+        while (!done.get()) {
+          String name = "s" + n++;
+          fx.core.snapshot("main", name);
+          taken.put(name, dump(fx.core.tableOf(name)));
+        }
+      } catch (Throwable e) {
+        failures.add(e);
+      }
+    });
+    snapper.start();
+    ts.forEach(Thread::start);
+    for (Thread t : ts) {
+      t.join();
+    }
+    done.set(true);
+    snapper.join();
+    if (!failures.isEmpty()) {
+      AssertionError ae = new AssertionError("seed=" + seed);
+      failures.forEach(ae::addSuppressed);
+      throw ae;
+    }
+    assertTrue(taken.size() > 1);
+    for (Map.Entry<String, Map<String, String>> e : taken.entrySet()) {
+      assertEquals(e.getValue(), dump(fx.core.tableOf(e.getKey())),
+          "seed=" + seed + " snapshot " + e.getKey() + " changed after it was taken");
+    }
+    // deleting all snapshots leaves exactly main's storage
+    for (String s : fx.core.snapshotNames()) {
+      fx.core.deleteSnapshot(s);
+    }
+    long want = 0;
+    for (long i : ino) {
+      want += v.node(i).content == null ? 0 : v.node(i).content.allocatedBytes();
+    }
+    assertEquals(want, fx.store.usedBytes(), "seed=" + seed);
+  }
+
   // ------------------------------------------------------------- parallel writes
 
   /** Delegates to a memory backstore; writes to contents marked blocking wait on a latch. */

@@ -172,7 +172,7 @@ final class Fx {
       sb.append("ino=").append(n.ino).append(" mode=").append(Integer.toOctalString(n.mode))
           .append(" uid=").append(n.uid).append(" gid=").append(n.gid).append(" nlink=")
           .append(n.nlink).append(" size=").append(n.size()).append(" mtime=").append(n.mtime)
-          .append(" ctime=").append(n.ctime).append(" atime=").append(n.atime);
+          .append(" ctime=").append(n.ctime).append(" atime=").append(n.atime).append(" rdev=").append(n.rdev);
       if (n.target != null) {
         sb.append(" target=").append(new String(n.target, StandardCharsets.UTF_8));
       }
@@ -236,6 +236,21 @@ final class Fx {
         bad.add("dir " + ino + " nlink " + n.nlink + " != 2+" + subdirs[0]);
       }
     });
+    // every inode in the table is reachable from the root (no cycles, no leaks)
+    java.util.Set<Long> reached = new java.util.HashSet<>();
+    java.util.ArrayDeque<Long> todo = new java.util.ArrayDeque<>(List.of(BranchFs.ROOT));
+    while (!todo.isEmpty()) {
+      Inode n = t.get(todo.poll());
+      if (n == null || !reached.add(n.ino)) {
+        continue;
+      }
+      if (n.isDir()) {
+        n.entries.forEach((name, e) -> todo.add(e.ino()));
+      }
+    }
+    if (reached.size() != t.size()) {
+      bad.add("table holds " + t.size() + " inodes, " + reached.size() + " reachable");
+    }
     t.forEach((ino, n) -> {
       if (n.isDir() || ino == BranchFs.ROOT) {
         if (ino != BranchFs.ROOT && !names.containsKey(ino)) {

@@ -41,7 +41,7 @@ class ControlClientTest {
       assertEquals(ControlFrames.FRAME_SIZE, b.remaining());
       byte[] in = new byte[ControlFrames.FRAME_SIZE];
       b.duplicate().get(in);
-      byte[] out = server.handle(new Caller(99, 0, 0, new int[0]), in, plane);
+      byte[] out = server.reply(new Caller(99, 0, 0, new int[0]), in, plane);
       ByteBuffer w = b.duplicate();
       w.put(out);
       while (w.hasRemaining()) {

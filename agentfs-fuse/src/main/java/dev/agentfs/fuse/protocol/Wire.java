@@ -718,6 +718,9 @@ public final class Wire {
     }
   }
 
+  /** fuse_ioctl_in.flags: the command's sizes are not encoded in it (CUSE only). */
+  public static final int FUSE_IOCTL_UNRESTRICTED = 1 << 1;
+
   /** struct fuse_ioctl_in. */
   public record IoctlIn(long fh, int flags, int cmd, long arg, int inSize, int outSize) {
     public static final int SIZE = 32;

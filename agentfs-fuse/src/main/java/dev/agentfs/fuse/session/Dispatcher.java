@@ -198,14 +198,14 @@ public final class Dispatcher {
         try {
           attr = vfs.lookup(caller(ctx), node, name);
         } catch (AgentFsException e) {
-          if (e.errno() == Errno.ENOENT && negativeNs > 0) {
+          if (e.errno() == Errno.ENOENT && negativeNs > 0 && !vfs.sharedNode(node)) {
             // A negative entry: nodeid 0 lets the kernel cache "does not exist".
             r.ok(Wire.EntryOut.encode(out, Reply.BODY, 0, 0, negativeNs, 0, null));
             return;
           }
           throw e;
         }
-        entry(r, attr);
+        entry(r, node, attr);
       }
       case FORGET -> vfs.forget(node, Wire.ForgetIn.decode(in, a).nlookup());
       case BATCH_FORGET -> {
@@ -219,7 +219,7 @@ public final class Dispatcher {
       case GETATTR -> {
         Wire.GetattrIn g = Wire.GetattrIn.decode(in, a);
         long fh = (g.getattrFlags() & Wire.FUSE_GETATTR_FH) != 0 ? g.fh() : 0;
-        attr(r, vfs.getattr(caller(ctx), node, fh));
+        attr(r, node, vfs.getattr(caller(ctx), node, fh));
       }
       case SETATTR -> {
         Wire.SetattrIn s = Wire.SetattrIn.decode(in, a);
@@ -228,7 +228,7 @@ public final class Dispatcher {
             s.size(), s.atime() * 1_000_000_000L + s.atimensec(),
             s.mtime() * 1_000_000_000L + s.mtimensec(),
             s.ctime() * 1_000_000_000L + s.ctimensec());
-        attr(r, vfs.setattr(caller(ctx), node, fh, set));
+        attr(r, node, vfs.setattr(caller(ctx), node, fh, set));
       }
       case READLINK -> bytesReply(r, vfs.readlink(caller(ctx), node));
       case SYMLINK -> {
@@ -236,18 +236,18 @@ public final class Dispatcher {
         byte[] name = Wire.bytes(in, a, n);
         int t = a + n + 1;
         byte[] target = Wire.bytes(in, t, Wire.cstrlen(in, t, end));
-        entry(r, vfs.symlink(caller(ctx), node, name, target));
+        entry(r, node, vfs.symlink(caller(ctx), node, name, target));
       }
       case MKNOD -> {
         Wire.MknodIn m = Wire.MknodIn.decode(in, a);
         byte[] name = name(in, a + Wire.MknodIn.SIZE, end);
-        entry(r, vfs.mknod(caller(ctx), node, name, m.mode(), m.rdev() & 0xffffffffL,
+        entry(r, node, vfs.mknod(caller(ctx), node, name, m.mode(), m.rdev() & 0xffffffffL,
             m.umask()));
       }
       case MKDIR -> {
         Wire.MkdirIn m = Wire.MkdirIn.decode(in, a);
         byte[] name = name(in, a + Wire.MkdirIn.SIZE, end);
-        entry(r, vfs.mkdir(caller(ctx), node, name, m.mode(), m.umask()));
+        entry(r, node, vfs.mkdir(caller(ctx), node, name, m.mode(), m.umask()));
       }
       case UNLINK -> {
         vfs.unlink(caller(ctx), node, name(in, a, end));
@@ -281,7 +281,7 @@ public final class Dispatcher {
       case LINK -> {
         long old = Wire.LinkIn.decode(in, a).oldnodeid();
         byte[] name = name(in, a + Wire.LinkIn.SIZE, end);
-        entry(r, vfs.link(caller(ctx), old, node, name));
+        entry(r, node, vfs.link(caller(ctx), old, node, name));
       }
       case OPEN -> {
         Wire.OpenIn o = Wire.OpenIn.decode(in, a);
@@ -297,12 +297,13 @@ public final class Dispatcher {
       case CREATE -> {
         Wire.CreateIn c = Wire.CreateIn.decode(in, a);
         byte[] name = name(in, a + Wire.CreateIn.SIZE, end);
-        created(r, vfs.create(caller(ctx), node, name, c.mode(), c.flags(), c.umask()),
+        created(r, node, vfs.create(caller(ctx), node, name, c.mode(), c.flags(), c.umask()),
             c.flags());
       }
       case TMPFILE -> {
         Wire.CreateIn c = Wire.CreateIn.decode(in, a);
-        created(r, vfs.tmpfile(caller(ctx), node, c.mode(), c.flags(), c.umask()), c.flags());
+        created(r, node, vfs.tmpfile(caller(ctx), node, c.mode(), c.flags(), c.umask()),
+            c.flags());
       }
       case READ -> read(ctx, node, a);
       case WRITE -> write(ctx, node, a, end);
@@ -427,7 +428,25 @@ public final class Dispatcher {
           r.ok(Wire.WriteOut.encode(out, Reply.BODY, (int) Math.min(n, 0xffff_f000L)));
         }
       }
-      case IOCTL -> r.error(Errno.ENOTTY.code());
+      case IOCTL -> {
+        Wire.IoctlIn io = Wire.IoctlIn.decode(in, a);
+        if ((io.flags() & Wire.FUSE_IOCTL_UNRESTRICTED) != 0) {
+          r.error(Errno.ENOTTY.code());
+          return;
+        }
+        int inLen = Math.max(0, Math.min(io.inSize(), end - (a + Wire.IoctlIn.SIZE)));
+        byte[] data = Wire.bytes(in, a + Wire.IoctlIn.SIZE, inLen);
+        int outMax = Math.min(io.outSize(), r.maxBody() - 16);
+        byte[] result = vfs.ioctl(caller(ctx), node, io.fh(), io.cmd(), data, outMax);
+        if (result.length > outMax) {
+          throw new AgentFsException(Errno.EOVERFLOW, null);
+        }
+        // struct fuse_ioctl_out {result, flags, in_iovs, out_iovs} then the out bytes.
+        out.putInt(Reply.BODY, 0).putInt(Reply.BODY + 4, 0).putInt(Reply.BODY + 8, 0)
+            .putInt(Reply.BODY + 12, 0);
+        out.put(Reply.BODY + 16, result);
+        r.ok(16 + result.length);
+      }
       case NOTIFY_REPLY -> {
         // We never send NOTIFY_RETRIEVE, so there is nothing to match this with.
       }
@@ -462,18 +481,21 @@ public final class Dispatcher {
     return new FileLock(l.start(), l.end(), l.type(), l.pid());
   }
 
-  private void entry(Reply r, Attr attr) {
-    r.ok(Wire.EntryOut.encode(r.buffer(), Reply.BODY, attr.ino(), 0, entryNs, attrNs, attr));
+  /** An entry under {@code parent}: not cached by the kernel when the parent is shared. */
+  private void entry(Reply r, long parent, Attr attr) {
+    long ttl = vfs.sharedNode(parent) ? 0 : entryNs;
+    r.ok(Wire.EntryOut.encode(r.buffer(), Reply.BODY, attr.ino(), 0, ttl, attrNs, attr));
   }
 
-  private void attr(Reply r, Attr attr) {
-    r.ok(Wire.AttrOut.encode(r.buffer(), Reply.BODY, attrNs, attr));
+  private void attr(Reply r, long node, Attr attr) {
+    r.ok(Wire.AttrOut.encode(r.buffer(), Reply.BODY, vfs.sharedNode(node) ? 0 : attrNs, attr));
   }
 
-  private void created(Reply r, Created c, int flags) throws AgentFsException {
+  private void created(Reply r, long parent, Created c, int flags) throws AgentFsException {
     int id = openFlags(c.attr().ino(), c.fh(), flags);
     ByteBuffer out = r.buffer();
-    int n = Wire.EntryOut.encode(out, Reply.BODY, c.attr().ino(), 0, entryNs, attrNs, c.attr());
+    long ttl = vfs.sharedNode(parent) ? 0 : entryNs;
+    int n = Wire.EntryOut.encode(out, Reply.BODY, c.attr().ino(), 0, ttl, attrNs, c.attr());
     n += Wire.OpenOut.encode(out, Reply.BODY + n, c.fh(), id > 0 ? Wire.FOPEN_PASSTHROUGH : 0,
         id);
     r.ok(n);
@@ -545,6 +567,7 @@ public final class Dispatcher {
     long offset = Wire.ReadIn.offset(in, a);
     int limit = Reply.BODY + Math.min(Wire.ReadIn.size(in, a), r.maxBody());
     int[] pos = {Reply.BODY};
+    long ttl = vfs.sharedNode(node) ? 0 : entryNs;
     vfs.readdir(caller(ctx), node, fh, offset, plus, (name, ino, mode, next, attr) -> {
       int p = pos[0];
       int type = dev.agentfs.vfs.Modes.dtype(mode);
@@ -554,7 +577,7 @@ public final class Dispatcher {
         }
         boolean dots = isDot(name);
         long nodeid = attr == null || dots ? 0 : attr.ino();
-        Wire.EntryOut.encode(out, p, nodeid, 0, attr == null ? 0 : entryNs,
+        Wire.EntryOut.encode(out, p, nodeid, 0, attr == null ? 0 : ttl,
             attr == null ? 0 : attrNs, attr);
         pos[0] = p + Wire.EntryOut.SIZE + Wire.Dirent.encode(out, p + Wire.EntryOut.SIZE, ino,
             next, type, name);

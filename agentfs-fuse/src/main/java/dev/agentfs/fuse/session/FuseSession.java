@@ -529,11 +529,16 @@ public final class FuseSession implements MountHandle {
     }
   }
 
-  /** The kernel's per-request page limit (fs.fuse.max_pages_limit), 256 if unknown. */
+  /**
+   * The kernel's per-request page limit (fs.fuse.max_pages_limit), 256 if unknown. Read in one
+   * read(2): Files.readString sees st_size 0 and reads one byte first, and a sysctl file
+   * answers a read at a non-zero offset with EOF, so it would give "2" for "256".
+   */
   static int maxPagesLimit() {
-    try {
-      return Integer.parseInt(Files.readString(Path.of("/proc/sys/fs/fuse/max_pages_limit"))
-          .trim());
+    try (var in = Files.newInputStream(Path.of("/proc/sys/fs/fuse/max_pages_limit"))) {
+      byte[] b = new byte[32];
+      int n = in.read(b);
+      return Integer.parseInt(new String(b, 0, Math.max(0, n), StandardCharsets.US_ASCII).trim());
     } catch (IOException | RuntimeException e) {
       return 256;
     }

@@ -8,19 +8,20 @@ import org.jspecify.annotations.Nullable;
 /**
  * One JSON object per line, the CLI's output format. Small on purpose: strings, numbers,
  * booleans, lists and nested maps are all the CLI prints, so no JSON library is needed.
+ * Public for the {@code bench} command, which writes its results file with it too.
  */
-final class Json {
+public final class Json {
   private final Map<String, Object> fields = new LinkedHashMap<>();
 
-  static Json event(String event) {
+  public static Json event(String event) {
     return new Json().put("event", event);
   }
 
-  static Json of(String key, Object value) {
+  public static Json of(String key, Object value) {
     return new Json().put(key, value);
   }
 
-  Json put(String key, Object value) {
+  public Json put(String key, Object value) {
     fields.put(key, value);
     return this;
   }
@@ -113,7 +114,7 @@ final class Json {
     return null;
   }
 
-  static void quote(StringBuilder sb, String s) {
+  public static void quote(StringBuilder sb, String s) {
     sb.append('"');
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);

@@ -27,6 +27,8 @@ public final class Main {
             --read-only              refuse every change with EROFS
             --clean-stale            unmount a dead mount left at MOUNTPOINT first (default on)
         unmount MOUNTPOINT           unmount (also a stale mount whose process died)
+        bench [--quick] [--out DIR] [--configs A,B] [--workloads A,B] [--samples N] [--jmh]
+                                     benchmark AgentFS mounts against native (docs/performance.md)
         help                         this text
 
       control of a running mount (each command takes --mount MOUNTPOINT):
@@ -77,6 +79,7 @@ public final class Main {
         case "demo" -> Demo.run(out);
         case "mount" -> MountCommand.run(rest, out);
         case "unmount", "umount" -> MountCommand.unmount(rest, out);
+        case "bench" -> dev.agentfs.examples.bench.BenchCommand.run(rest, out, err);
         case "snapshot" -> {
           return ControlCommands.snapshot(rest, out, env);
         }

@@ -39,7 +39,7 @@ class ControlCommandsTest {
     return new ControlChannel() {
       @Override
       public byte[] exchange(byte[] request) {
-        return server.handle(new Caller(555, 1000, 1000, new int[0]), request, plane);
+        return server.reply(new Caller(555, 1000, 1000, new int[0]), request, plane);
       }
 
       @Override
