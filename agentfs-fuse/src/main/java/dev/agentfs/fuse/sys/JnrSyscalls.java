@@ -166,6 +166,12 @@ public final class JnrSyscalls implements Syscalls {
   }
 
   @Override
+  public int ioctlBuffer(int fd, int request, ByteBuffer buf) {
+    int r = libc.ioctl(fd, request & 0xffffffffL, address(buf));
+    return r < 0 ? err() : r;
+  }
+
+  @Override
   public int ioctl(int fd, int request) {
     int r = libc.ioctl(fd, request & 0xffffffffL, 0);
     return r < 0 ? err() : r;

@@ -59,6 +59,15 @@ public interface Syscalls {
     return -ENOTTY;
   }
 
+  /**
+   * ioctl(2) whose argument points at {@code buf}'s remaining bytes, which the kernel may read
+   * and overwrite (an _IOWR command: the control file's request and reply). Returns the
+   * ioctl's result or -errno.
+   */
+  default int ioctlBuffer(int fd, int request, ByteBuffer buf) {
+    return -ENOTTY;
+  }
+
   /** ioctl(2) without an argument. */
   int ioctl(int fd, int request);
 

@@ -3,6 +3,7 @@ package dev.agentfs.examples.cli;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * One JSON object per line, the CLI's output format. Small on purpose: strings, numbers,
@@ -64,6 +65,53 @@ public final class Json {
     } else {
       quote(sb, v.toString());
     }
+  }
+
+  /**
+   * The string value of {@code key} in the first JSON object of {@code text} that has one
+   * (a flat object as the control protocol prints), or null.
+   */
+  static @Nullable String stringField(String text, String key) {
+    String needle = "\"" + key + "\":\"";
+    int i = text.indexOf(needle);
+    if (i < 0) {
+      return null;
+    }
+    StringBuilder sb = new StringBuilder();
+    for (i += needle.length(); i < text.length(); i++) {
+      char c = text.charAt(i);
+      if (c == '"') {
+        return sb.toString();
+      }
+      if (c != '\\') {
+        sb.append(c);
+        continue;
+      }
+      if (++i >= text.length()) {
+        return null;
+      }
+      char e = text.charAt(i);
+      switch (e) {
+        case 'n' -> sb.append('\n');
+        case 'r' -> sb.append('\r');
+        case 't' -> sb.append('\t');
+        case 'b' -> sb.append('\b');
+        case 'f' -> sb.append('\f');
+        case 'u' -> {
+          if (i + 4 >= text.length()) {
+            return null;
+          }
+          try {
+            sb.append((char) Integer.parseInt(text.substring(i + 1, i + 5), 16));
+          } catch (NumberFormatException ex) {
+            return null;
+          }
+          i += 4;
+        }
+        default -> sb.append(e); // \" \\ \/
+      }
+    }
+    return null;
   }
 
   public static void quote(StringBuilder sb, String s) {

@@ -31,6 +31,29 @@ public final class Main {
                                      benchmark AgentFS mounts against native (docs/performance.md)
         help                         this text
 
+      control of a running mount (each command takes --mount MOUNTPOINT):
+        snapshot create [--branch B] NAME
+                                     snapshot branch B (default: the caller's branch)
+        snapshot list                one line per snapshot: name, branch, created
+        snapshot delete NAME
+        branch create NAME (--from SNAPSHOT | --from-branch BRANCH)
+                                     a new branch from a snapshot or a branch's state
+        branch list                  one line per branch: name, base
+        branch delete NAME [--force] EBUSY while processes are bound to it, unless --force
+        branch bind --pid PID BRANCH
+                                     PID (and the processes it starts) see BRANCH
+        branch unbind --pid PID      PID sees its parent's (or the default) branch again
+        branch show [--pid PID]      the branch PID sees (default: this command's parent,
+                                     i.e. the shell)
+        branch diff FROM TO          one line per change between snapshots or branches
+        branch commit BRANCH [--into TARGET | --to-workspace] [--dry-run]
+                                     apply BRANCH's changes onto its parent branch, TARGET,
+                                     or (overlay) the host workspace; conflicts are reported
+        branch exec --branch B -- COMMAND [ARG...]
+                                     run COMMAND seeing B at MOUNTPOINT, in a private mount
+                                     namespace (needs unshare(1) and CAP_SYS_ADMIN); exits
+                                     with COMMAND's status
+
       exit status: 0 success, 1 filesystem error (errno on stderr), 2 usage error
       """;
 
@@ -41,6 +64,10 @@ public final class Main {
   }
 
   static int run(String[] args, PrintStream out, PrintStream err) {
+    return run(args, out, err, ControlCommands.Env.system());
+  }
+
+  static int run(String[] args, PrintStream out, PrintStream err, ControlCommands.Env env) {
     if (args.length == 0) {
       err.print(USAGE);
       return 2;
@@ -53,6 +80,12 @@ public final class Main {
         case "mount" -> MountCommand.run(rest, out);
         case "unmount", "umount" -> MountCommand.unmount(rest, out);
         case "bench" -> dev.agentfs.examples.bench.BenchCommand.run(rest, out, err);
+        case "snapshot" -> {
+          return ControlCommands.snapshot(rest, out, env);
+        }
+        case "branch" -> {
+          return ControlCommands.branch(rest, out, env);
+        }
         default -> throw new UsageException("unknown command '" + args[0] + "'");
       }
       return 0;
