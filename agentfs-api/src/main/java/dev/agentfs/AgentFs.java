@@ -345,6 +345,7 @@ public final class AgentFs implements AutoCloseable {
       return;
     }
     closed = true;
+    control.closeExports();
     for (MountHandle m : mounts) {
       m.close();
     }

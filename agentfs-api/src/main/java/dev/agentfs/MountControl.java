@@ -241,7 +241,15 @@ final class MountControl implements ControlPlane {
 
   /** Closes the export mounts (the AgentFs closes every mount anyway). */
   void closeExports() {
-    exports.values().forEach(MountHandle::close);
+    for (MountHandle m : exports.values()) {
+      m.close();
+      try {
+        Files.deleteIfExists(m.mountPoint());
+        Files.deleteIfExists(m.mountPoint().getParent());
+      } catch (IOException e) {
+        // still busy or not empty: leave it
+      }
+    }
     exports.clear();
   }
 }

@@ -365,11 +365,15 @@ public final class BranchFs implements Vfs {
     if (core.journaled) {
       st.dirtyInodes.add(n.ino);
     }
+    // Into the orphans before out of the table, so an open handle always finds its inode.
+    boolean keep = referenced(n.ino);
+    if (keep) {
+      st.orphans.put(n.ino, n);
+    }
     synchronized (st.tableLock) {
       st.table = st.table.without(n.ino);
     }
-    if (referenced(n.ino)) {
-      st.orphans.put(n.ino, n);
+    if (keep) {
       if (!referenced(n.ino) && st.orphans.remove(n.ino, n)) {
         free(n);
       }
@@ -780,7 +784,6 @@ public final class BranchFs implements Vfs {
     }
     Inode n = createNode(c, parent, name, type | (mode & 07777 & ~umask), null,
         type == S_IFCHR || type == S_IFBLK ? rdev : 0);
-    ref(n.ino);
     return n.attr();
   }
 
@@ -788,7 +791,6 @@ public final class BranchFs implements Vfs {
   public Attr mkdir(Caller c, long parent, byte[] name, int mode, int umask)
       throws AgentFsException {
     Inode n = createNode(c, parent, name, S_IFDIR | (mode & 07777 & ~umask), null);
-    ref(n.ino);
     return n.attr();
   }
 
@@ -802,11 +804,10 @@ public final class BranchFs implements Vfs {
       throw err(Errno.ENAMETOOLONG, path(parent, name));
     }
     Inode n = createNode(c, parent, name, S_IFLNK | 0777, target.clone());
-    ref(n.ino);
     return n.attr();
   }
 
-  /** Creates and links a new inode; the caller adds the kernel reference if it wants one. */
+  /** Creates and links a new inode holding one kernel reference for the caller. */
   Inode createNode(Caller c, long parent, byte[] rawName, int mode, byte @Nullable [] target)
       throws AgentFsException {
     return createNode(c, parent, rawName, mode, target, 0);
@@ -841,6 +842,9 @@ public final class BranchFs implements Vfs {
         synchronized (st.tableLock) {
           st.table = st.table.with(x.ino, x);
         }
+        // The caller's kernel reference is taken before the name is visible, so a racing
+        // unlink can only orphan the new inode, never free it under the caller.
+        ref(x.ino);
         addEntry(d, nm, x.ino, x.type());
         if (x.isDir()) {
           d.nlink++;
@@ -1295,7 +1299,6 @@ public final class BranchFs implements Vfs {
       }
       try {
         Inode n = createNode(c, parent, name, m, null);
-        ref(n.ino);
         return new Created(n.attr(), newHandle(n.ino, flags));
       } catch (AgentFsException e) {
         if (e.errno() != Errno.EEXIST || (flags & O_EXCL) != 0) {

@@ -675,7 +675,7 @@ public final class Router implements Vfs {
   public byte[] ioctl(Caller c, long node, long fh, int cmd, byte[] in, int outSize)
       throws AgentFsException {
     ControlHandler h = control;
-    if (node != CTL_FILE || h == null) {
+    if (node != CTL_FILE || h == null || cmd != dev.agentfs.control.ControlFrames.IOC_CONTROL) {
       throw new AgentFsException(Errno.ENOTTY, "inode " + node);
     }
     return h.handle(c, in, outSize);
