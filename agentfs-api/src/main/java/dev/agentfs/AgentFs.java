@@ -169,6 +169,68 @@ public final class AgentFs implements AutoCloseable {
     return Commits.commitToLower(this, branch(branch), lower, dryRun);
   }
 
+  /**
+   * Resets {@code branch} to {@code snapshot} in place: processes bound to it see the
+   * snapshot's tree at once; handles on files the snapshot lacks answer ESTALE.
+   */
+  public void resetBranch(String branch, String snapshot) throws AgentFsException {
+    core.resetBranch(branch, snapshot);
+  }
+
+  /**
+   * Restores one path (a file or a whole subtree) of {@code branch} to what it is in
+   * {@code snapshot}, leaving the rest of the branch alone. A path the snapshot lacks is
+   * removed from the branch.
+   */
+  public void restore(String branch, String snapshot, String path) throws AgentFsException {
+    Branch dst = branch(branch);
+    Branch src = new Branch(core, core.snapshotView(snapshot), Caller.ROOT);
+    boolean inSnapshot;
+    try {
+      src.lstat(path);
+      inSnapshot = true;
+    } catch (AgentFsException e) {
+      if (e.errno() != Errno.ENOENT) {
+        throw e;
+      }
+      inSnapshot = false;
+    }
+    boolean inBranch;
+    try {
+      dst.lstat(path);
+      inBranch = true;
+    } catch (AgentFsException e) {
+      if (e.errno() != Errno.ENOENT) {
+        throw e;
+      }
+      inBranch = false;
+    }
+    if (inBranch && !path.equals("/")) {
+      dst.deleteRecursively(path);
+    } else if (inBranch) {
+      for (String child : dst.list("/")) {
+        dst.deleteRecursively("/" + child);
+      }
+    }
+    if (inSnapshot) {
+      Commits.copyTree(src, dst, path);
+    }
+  }
+
+  /** A read-only view of a snapshot through the path API (EROFS on every change). */
+  public Branch snapshotView(String snapshot) throws AgentFsException {
+    return new Branch(core, core.snapshotView(snapshot), Caller.ROOT);
+  }
+
+  /** Mounts snapshot {@code snapshot} read-only at {@code mountPoint}: writes give EROFS. */
+  public MountHandle mountSnapshot(String snapshot, Path mountPoint) throws AgentFsException {
+    TransportProvider t = transport(config.transport(), mountPoint);
+    MountHandle m = t.mount(core.snapshotView(snapshot), mountPoint,
+        config.toBuilder().enable(Feature.READ_ONLY).build());
+    mounts.add(m);
+    return m;
+  }
+
   /** Deletes a snapshot and reclaims the storage only it used. */
   public void deleteSnapshot(String name) throws AgentFsException {
     core.deleteSnapshot(name);

@@ -242,6 +242,17 @@ final class Commits {
     }
   }
 
+  /** Copies the tree at {@code path} from {@code src} into {@code dst}, parents first. */
+  static void copyTree(Branch src, Branch dst, String path) throws AgentFsException {
+    copyInto(src, dst, path);
+    Attr a = src.lstat(path);
+    if (a.isDirectory()) {
+      for (String child : src.list(path)) {
+        copyTree(src, dst, path.equals("/") ? "/" + child : path + "/" + child);
+      }
+    }
+  }
+
   private static String tempName(String path) {
     int slash = path.lastIndexOf('/');
     return path.substring(0, slash + 1) + ".agentfs-commit-" + Long.toHexString(System.nanoTime())

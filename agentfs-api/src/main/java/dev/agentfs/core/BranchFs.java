@@ -165,8 +165,13 @@ public final class BranchFs implements Vfs {
     }
   }
 
+  /** Read-only: the whole filesystem is, or this is a view of a snapshot. */
+  boolean readOnly() {
+    return core.readOnly || st.readOnly;
+  }
+
   private <T> T mutate(Op<T> op) throws AgentFsException {
-    if (core.readOnly) {
+    if (readOnly()) {
       throw err(Errno.EROFS, null);
     }
     Lock l = st.freeze.readLock();
@@ -1242,7 +1247,7 @@ public final class BranchFs implements Vfs {
     if (n.isSymlink()) {
       throw err(Errno.ELOOP, path(ino));
     }
-    if (wantWrite && core.readOnly) {
+    if (wantWrite && readOnly()) {
       throw err(Errno.EROFS, path(ino));
     }
     int mask = (acc == O_RDONLY ? R_OK : acc == O_WRONLY ? W_OK : R_OK | W_OK)
@@ -1603,7 +1608,7 @@ public final class BranchFs implements Vfs {
   @Override
   public void access(Caller c, long ino, int mask) throws AgentFsException {
     Inode n = node(ino);
-    if ((mask & W_OK) != 0 && core.readOnly) {
+    if ((mask & W_OK) != 0 && readOnly()) {
       throw err(Errno.EROFS, path(ino));
     }
     check(c, n, mask & (R_OK | W_OK | X_OK));
@@ -1758,7 +1763,7 @@ public final class BranchFs implements Vfs {
       boolean exclusive = ct != null && !(ct instanceof LowerContent) && !n.contentShared
           && n.epoch == st.epoch;
       if (!exclusive) {
-        if (!forWrite || core.readOnly) {
+        if (!forWrite || readOnly()) {
           return null; // readers of shared bytes go through the filesystem: no copy needed
         }
         Inode w = writable(ino);

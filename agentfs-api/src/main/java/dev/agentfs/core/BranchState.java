@@ -19,6 +19,9 @@ final class BranchState {
 
   final ReentrantReadWriteLock freeze = new ReentrantReadWriteLock();
 
+  /** A read-only view of a snapshot: every change answers EROFS. */
+  boolean readOnly;
+
   /** Guards replacing {@link #table}; always the innermost lock. */
   final Object tableLock = new Object();
 

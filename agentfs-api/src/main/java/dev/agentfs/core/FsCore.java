@@ -431,6 +431,18 @@ public final class FsCore {
     }
   }
 
+  /**
+   * A read-only view of snapshot {@code name}: a branch-like Vfs over the snapshot's tree that
+   * answers EROFS to every change; O(1). It is not listed among the branches.
+   */
+  public BranchFs snapshotView(String name) throws AgentFsException {
+    SnapshotState s = snap(name);
+    BranchState st = new BranchState("@" + name, name, s.table(), epochs.getAndIncrement(),
+        clock.getAsLong());
+    st.readOnly = true;
+    return new BranchFs(this, st);
+  }
+
   /** A new writable branch whose tree starts as snapshot {@code from}; O(1). */
   public BranchFs createBranch(String name, String from) throws AgentFsException {
     return createBranchAt(name, from, -1);

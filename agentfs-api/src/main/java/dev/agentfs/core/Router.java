@@ -45,6 +45,9 @@ public final class Router implements Vfs {
   /** The hidden control directory and file. */
   public static final long CTL_DIR = VIRTUAL | 2;
   public static final long CTL_FILE = VIRTUAL | 3;
+  /** {@code .agentfs/snapshots}: one read-only directory per snapshot. */
+  public static final long SNAP_DIR = VIRTUAL | 4;
+  public static final String SNAP_DIR_NAME = "snapshots";
   public static final String CTL_DIR_NAME = ".agentfs";
   public static final String CTL_FILE_NAME = "control";
 
@@ -66,6 +69,8 @@ public final class Router implements Vfs {
   private final AtomicReferenceArray<String> names = new AtomicReferenceArray<>(MAX_BRANCHES + 1);
   private final Map<String, Integer> indexOf = new ConcurrentHashMap<>();
   private final Map<Integer, Binding> bindings = new ConcurrentHashMap<>();
+  /** Read-only snapshot views, by their routing name ("@" + snapshot). */
+  private final Map<String, BranchFs> views = new ConcurrentHashMap<>();
   private volatile String defaultBranch;
   private volatile @Nullable ControlHandler control;
   private volatile @Nullable RootInvalidator invalidator;
@@ -116,6 +121,10 @@ public final class Router implements Vfs {
     if (n == null) {
       throw new AgentFsException(Errno.ESTALE, "node of branch #" + idx);
     }
+    BranchFs view = views.get(n);
+    if (view != null) {
+      return view;
+    }
     try {
       return core.branch(n);
     } catch (AgentFsException e) {
@@ -135,8 +144,27 @@ public final class Router implements Vfs {
     return node == ROOT ? ROOT : node & ~IDX_BITS;
   }
 
+  /** The read-only view of snapshot {@code name}, made on first use. */
+  private BranchFs view(String name) throws AgentFsException {
+    String key = "@" + name;
+    BranchFs v = views.get(key);
+    if (v == null) {
+      core.snapshotBranch(name); // ENOENT for an unknown snapshot
+      v = views.computeIfAbsent(key, k -> {
+        try {
+          return core.snapshotView(name);
+        } catch (AgentFsException e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      index(key);
+    }
+    return v;
+  }
+
   private long node(BranchFs b, long ino) throws AgentFsException {
-    if (ino == ROOT) {
+    boolean view = views.containsKey(b.name());
+    if (ino == ROOT && !view) {
       return ROOT;
     }
     int idx = index(b.name());
@@ -275,13 +303,13 @@ public final class Router implements Vfs {
 
   @Override
   public boolean sharedNode(long node) {
-    return node == ROOT && !bindings.isEmpty();
+    return (node == ROOT && !bindings.isEmpty()) || node == SNAP_DIR;
   }
 
   // ---------------------------------------------------------------- the control nodes
 
   private Attr ctlAttr(long node) {
-    boolean dir = node == CTL_DIR;
+    boolean dir = node == CTL_DIR || node == SNAP_DIR;
     return new Attr(node, dir ? S_IFDIR | 0555 : S_IFREG | 0666, dir ? 2 : 1, 0, 0, 0, 0, 0,
         created, created, created, created);
   }
@@ -302,9 +330,16 @@ public final class Router implements Vfs {
     if (parent == ROOT && isCtlName(name)) {
       return ctlAttr(CTL_DIR);
     }
+    if (parent == SNAP_DIR) {
+      BranchFs v = view(new String(name, StandardCharsets.UTF_8));
+      return out(v, v.getattr(c, ROOT, 0));
+    }
     if (parent == CTL_DIR) {
       if (Arrays.equals(name, CTL_FILE_NAME.getBytes(StandardCharsets.UTF_8))) {
         return ctlAttr(CTL_FILE);
+      }
+      if (Arrays.equals(name, SNAP_DIR_NAME.getBytes(StandardCharsets.UTF_8))) {
+        return ctlAttr(SNAP_DIR);
       }
       throw new AgentFsException(Errno.ENOENT, CTL_DIR_NAME + "/"
           + new String(name, StandardCharsets.UTF_8));
@@ -507,7 +542,7 @@ public final class Router implements Vfs {
 
   @Override
   public long opendir(Caller c, long node, int flags) throws AgentFsException {
-    if (node == CTL_DIR) {
+    if (node == CTL_DIR || node == SNAP_DIR) {
       return 1;
     }
     BranchFs b = branch(c, node);
@@ -528,6 +563,18 @@ public final class Router implements Vfs {
   @Override
   public void readdir(Caller c, long node, long fh, long offset, boolean plus, DirSink sink)
       throws AgentFsException {
+    if (node == SNAP_DIR) {
+      java.util.List<String> snaps = core.snapshotNames();
+      for (int i = (int) Math.max(0, offset); i < snaps.size(); i++) {
+        BranchFs v = view(snaps.get(i));
+        Attr a = out(v, v.getattr(c, ROOT, 0));
+        if (!sink.add(snaps.get(i).getBytes(StandardCharsets.UTF_8), a.ino(), S_IFDIR, i + 1,
+            plus ? a : null)) {
+          return;
+        }
+      }
+      return;
+    }
     if (node == CTL_DIR) {
       if (offset < 1 && !sink.add(new byte[] {'.'}, CTL_DIR, S_IFDIR, 1,
           plus ? ctlAttr(CTL_DIR) : null)) {
@@ -536,9 +583,13 @@ public final class Router implements Vfs {
       if (offset < 2 && !sink.add(new byte[] {'.', '.'}, ROOT, S_IFDIR, 2, null)) {
         return;
       }
-      if (offset < 3) {
-        sink.add(CTL_FILE_NAME.getBytes(StandardCharsets.UTF_8), CTL_FILE, S_IFREG, 3,
-            plus ? ctlAttr(CTL_FILE) : null);
+      if (offset < 3 && !sink.add(CTL_FILE_NAME.getBytes(StandardCharsets.UTF_8), CTL_FILE,
+          S_IFREG, 3, plus ? ctlAttr(CTL_FILE) : null)) {
+        return;
+      }
+      if (offset < 4) {
+        sink.add(SNAP_DIR_NAME.getBytes(StandardCharsets.UTF_8), SNAP_DIR, S_IFDIR, 4,
+            plus ? ctlAttr(SNAP_DIR) : null);
       }
       return;
     }

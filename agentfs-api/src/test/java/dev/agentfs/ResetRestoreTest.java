@@ -1,0 +1,83 @@
+package dev.agentfs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.agentfs.vfs.Caller;
+import dev.agentfs.vfs.Modes;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Rollback (reset a branch to a snapshot), restore of one path, read-only snapshot views. */
+class ResetRestoreTest {
+
+  private static AgentFs seeded() throws AgentFsException {
+    AgentFs fs = AgentFs.builder().build();
+    Branch main = fs.main();
+    main.mkdirs("/src/pkg");
+    main.write("/src/pkg/A.java", "A1");
+    main.write("/src/pkg/B.java", "B1");
+    main.write("/README", "r1");
+    return fs;
+  }
+
+  @Test
+  void resetPutsTheBranchBackAndStaleHandlesSaySo() throws Exception {
+    try (AgentFs fs = seeded()) {
+      Branch main = fs.main();
+      main.snapshot("s");
+      main.write("/src/pkg/A.java", "A2");
+      main.delete("/README");
+      main.write("/new", "n");
+      long ino = main.stat("/new").ino();
+      long fh = main.vfs().open(Caller.ROOT, ino, Modes.O_RDWR);
+      fs.resetBranch("main", "s");
+      assertEquals("A1", main.readString("/src/pkg/A.java"));
+      assertEquals("r1", main.readString("/README"));
+      assertFalse(main.exists("/new"));
+      AgentFsException e = assertThrows(AgentFsException.class, () -> main.vfs().write(
+          Caller.ROOT, ino, fh, 0, ByteBuffer.wrap("x".getBytes(StandardCharsets.UTF_8))));
+      assertEquals(Errno.ESTALE, e.errno());
+      main.vfs().release(ino, fh);
+      // The branch keeps working after the reset, and the snapshot did not move.
+      main.write("/src/pkg/A.java", "A3");
+      assertEquals("A1", fs.snapshotView("s").readString("/src/pkg/A.java"));
+    }
+  }
+
+  @Test
+  void restoreOneDirectoryLeavesTheRestAlone() throws Exception {
+    try (AgentFs fs = seeded()) {
+      Branch main = fs.main();
+      main.snapshot("s");
+      main.write("/src/pkg/A.java", "A2");
+      main.delete("/src/pkg/B.java");
+      main.write("/src/pkg/C.java", "C");
+      main.write("/README", "r2");
+      fs.restore("main", "s", "/src/pkg");
+      assertEquals(List.of("A.java", "B.java"), main.list("/src/pkg").stream().sorted().toList());
+      assertEquals("A1", main.readString("/src/pkg/A.java"));
+      assertEquals("B1", main.readString("/src/pkg/B.java"));
+      assertEquals("r2", main.readString("/README"), "outside the restored path nothing moves");
+      fs.restore("main", "s", "/README");
+      assertEquals("r1", main.readString("/README"));
+    }
+  }
+
+  @Test
+  void snapshotViewsAreReadOnly() throws Exception {
+    try (AgentFs fs = seeded()) {
+      fs.main().snapshot("s");
+      Branch view = fs.snapshotView("s");
+      assertEquals("A1", view.readString("/src/pkg/A.java"));
+      AgentFsException e = assertThrows(AgentFsException.class, () -> view.write("/x", "x"));
+      assertEquals(Errno.EROFS, e.errno());
+      assertTrue(fs.branches().stream().noneMatch(b -> b.name().startsWith("@")),
+          "views are not branches");
+    }
+  }
+}
