@@ -1795,6 +1795,17 @@ public final class BranchFs implements Vfs {
     return out;
   }
 
+  /** References the kernel holds to inodes that no longer exist anywhere (a leak if > 0). */
+  int danglingReferences() {
+    int n = 0;
+    for (Long ino : refs.keySet()) {
+      if (st.table.get(ino) == null && st.orphans.get(ino) == null) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   int openHandles() {
     return handles.size();
   }

@@ -619,6 +619,17 @@ public final class FsCore {
     }
   }
 
+  /** Inodes a branch holds: in its table plus unlinked ones still open or referenced. */
+  public int liveInodes(String branch) throws AgentFsException {
+    BranchState st = branch(branch).st;
+    return st.table.size() + st.orphans.size();
+  }
+
+  /** Inodes of {@code branch} with kernel references whose inode no longer exists. */
+  public int kernelReferences(String branch, int ignoredBelow) throws AgentFsException {
+    return branch(branch).danglingReferences();
+  }
+
   /** Number of content objects currently held (for tests of reclamation). */
   public int liveContents() {
     return contents.size();
