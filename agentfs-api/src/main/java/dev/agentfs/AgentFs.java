@@ -129,10 +129,16 @@ public final class AgentFs implements AutoCloseable {
 
   /**
    * A new writable branch starting from the current state of {@code from}, through a snapshot
-   * named {@code name + "@base"} that becomes its base (for diff and commit).
+   * named {@code name + "@base"} (or {@code @base-2}, ... when taken) that becomes its base.
    */
   public Branch createBranch(String name, Branch from) throws AgentFsException {
-    return createBranch(name, from.snapshot(name + "@base"));
+    String base = name + "@base";
+    // A branch deleted and made again keeps its old base around: pick the next free name.
+    java.util.Set<String> taken = new java.util.HashSet<>(core.snapshotNames());
+    for (int i = 2; taken.contains(base); i++) {
+      base = name + "@base-" + i;
+    }
+    return createBranch(name, from.snapshot(base));
   }
 
   /**

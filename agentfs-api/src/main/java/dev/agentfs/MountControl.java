@@ -239,6 +239,33 @@ final class MountControl implements ControlPlane {
     return dir;
   }
 
+  @Override
+  public void reset(Caller caller, String branch, String to) throws AgentFsException {
+    requireRoot(caller, branch);
+    fs.resetBranch(branch, to);
+  }
+
+  @Override
+  public void restore(Caller caller, String branch, String from, String path)
+      throws AgentFsException {
+    requireRoot(caller, branch);
+    fs.restore(branch, from, path);
+  }
+
+  @Override
+  public void setDefault(Caller caller, String branch) throws AgentFsException {
+    requireRoot(caller, branch);
+    for (Router r : fs.routers()) {
+      r.setDefaultBranch(branch);
+    }
+  }
+
+  private static void requireRoot(Caller caller, String branch) throws AgentFsException {
+    if (caller.uid() != 0) {
+      throw new AgentFsException(Errno.EPERM, branch, null, "only root may do this");
+    }
+  }
+
   /** Closes the export mounts (the AgentFs closes every mount anyway). */
   void closeExports() {
     for (MountHandle m : exports.values()) {

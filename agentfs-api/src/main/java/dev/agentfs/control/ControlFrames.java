@@ -72,9 +72,12 @@ public final class ControlFrames {
     SHOW(10, false, Set.of("pid"), Set.of()),
     DIFF(11, false, Set.of("from", "to"), Set.of()),
     COMMIT(12, true, Set.of("branch"), Set.of("target", "lower", "dryRun")),
-    EXPORT(13, true, Set.of("branch"), Set.of());
+    EXPORT(13, true, Set.of("branch"), Set.of()),
+    RESET(14, true, Set.of("branch", "to"), Set.of()),
+    RESTORE(15, true, Set.of("branch", "from", "path"), Set.of()),
+    SET_DEFAULT(16, true, Set.of("branch"), Set.of());
 
-    private static final Op[] BY_CODE = new Op[14];
+    private static final Op[] BY_CODE = new Op[17];
 
     static {
       for (Op op : values()) {

@@ -53,4 +53,20 @@ public interface ControlPlane {
    * it; {@code branch exec} bind-mounts it over the workspace path in a private namespace.
    */
   Path export(Caller caller, String branch) throws AgentFsException;
+
+  /** Resets {@code branch} to snapshot {@code to} in place (rollback). */
+  default void reset(Caller caller, String branch, String to) throws AgentFsException {
+    throw new AgentFsException(dev.agentfs.Errno.ENOSYS, branch, null, "reset not supported");
+  }
+
+  /** Restores one path of {@code branch} from snapshot {@code from}. */
+  default void restore(Caller caller, String branch, String from, String path)
+      throws AgentFsException {
+    throw new AgentFsException(dev.agentfs.Errno.ENOSYS, branch, null, "restore not supported");
+  }
+
+  /** Switches what unbound processes see at this mount, without remounting. */
+  default void setDefault(Caller caller, String branch) throws AgentFsException {
+    throw new AgentFsException(dev.agentfs.Errno.ENOSYS, branch, null, "not supported");
+  }
 }

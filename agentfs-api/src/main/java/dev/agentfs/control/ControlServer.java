@@ -208,6 +208,27 @@ public final class ControlServer {
       }
       case EXPORT -> out.line(obj("path",
           nonNull(plane.export(caller, name(a, "branch")), op).toString()));
+      case RESET -> {
+        String branch = name(a, "branch");
+        String to = name(a, "to");
+        plane.reset(caller, branch, to);
+        out.line(obj("branch", branch, "resetTo", to));
+      }
+      case RESTORE -> {
+        String branch = name(a, "branch");
+        String from = name(a, "from");
+        String path = a.get("path");
+        if (path == null || !path.startsWith("/")) {
+          throw ControlFrames.invalid("RESTORE needs an absolute 'path'");
+        }
+        plane.restore(caller, branch, from, path);
+        out.line(obj("branch", branch, "restored", path, "from", from));
+      }
+      case SET_DEFAULT -> {
+        String branch = name(a, "branch");
+        plane.setDefault(caller, branch);
+        out.line(obj("default", branch));
+      }
       default -> throw new AgentFsException(Errno.ENOSYS, ControlFrames.CONTROL, null,
           "op " + op + " not implemented");
     }

@@ -66,11 +66,14 @@ public final class Router implements Vfs {
   private record Binding(long startTime, String branch) {}
 
   private final FsCore core;
-  private final AtomicReferenceArray<String> names = new AtomicReferenceArray<>(MAX_BRANCHES + 1);
-  private final Map<String, Integer> indexOf = new ConcurrentHashMap<>();
+  /** Branch objects by routing index; a branch deleted and made again gets a new index, so
+   *  node ids the kernel cached for the old one can never reach the new one. */
+  private final AtomicReferenceArray<BranchFs> byIdx = new AtomicReferenceArray<>(MAX_BRANCHES + 1);
+  private final Map<BranchFs, Integer> indexOf = new ConcurrentHashMap<>();
   private final Map<Integer, Binding> bindings = new ConcurrentHashMap<>();
   /** Read-only snapshot views, by their routing name ("@" + snapshot). */
   private final Map<String, BranchFs> views = new ConcurrentHashMap<>();
+  private final java.util.Set<BranchFs> viewSet = ConcurrentHashMap.newKeySet();
   private volatile String defaultBranch;
   private volatile @Nullable ControlHandler control;
   private volatile @Nullable RootInvalidator invalidator;
@@ -78,10 +81,10 @@ public final class Router implements Vfs {
 
   public Router(FsCore core, String mountedBranch) throws AgentFsException {
     this.core = core;
-    core.branch(mountedBranch);
+    BranchFs mounted = core.branch(mountedBranch);
     this.defaultBranch = mountedBranch;
-    names.set(0, mountedBranch);
-    indexOf.put(mountedBranch, 0);
+    byIdx.set(0, mounted);
+    indexOf.put(mounted, 0);
     this.created = core.clock.getAsLong();
   }
 
@@ -95,7 +98,7 @@ public final class Router implements Vfs {
 
   // ---------------------------------------------------------------- routing
 
-  private int index(String branch) throws AgentFsException {
+  private int index(BranchFs branch) throws AgentFsException {
     Integer i = indexOf.get(branch);
     if (i != null) {
       return i;
@@ -107,29 +110,34 @@ public final class Router implements Vfs {
       }
       int n = indexOf.size();
       if (n >= MAX_BRANCHES) {
-        throw new AgentFsException(Errno.ENOSPC, branch, null,
+        throw new AgentFsException(Errno.ENOSPC, branch.name(), null,
             "a mount routes at most " + MAX_BRANCHES + " branches");
       }
-      names.set(n, branch);
+      byIdx.set(n, branch);
       indexOf.put(branch, n);
       return n;
     }
   }
 
   private BranchFs byIndex(int idx) throws AgentFsException {
-    String n = names.get(idx);
-    if (n == null) {
+    BranchFs b = byIdx.get(idx);
+    if (b == null) {
       throw new AgentFsException(Errno.ESTALE, "node of branch #" + idx);
     }
-    BranchFs view = views.get(n);
-    if (view != null) {
-      return view;
+    if (viewSet.contains(b)) {
+      return b;
     }
+    BranchFs current;
     try {
-      return core.branch(n);
+      current = core.branch(b.name());
     } catch (AgentFsException e) {
-      throw new AgentFsException(Errno.ESTALE, "branch " + n, null, "the branch was deleted");
+      current = null;
     }
+    if (current != b) {
+      throw new AgentFsException(Errno.ESTALE, "branch " + b.name(), null,
+          "the branch was deleted");
+    }
+    return b;
   }
 
   /** The branch a request on {@code node} goes to. */
@@ -152,22 +160,23 @@ public final class Router implements Vfs {
       core.snapshotBranch(name); // ENOENT for an unknown snapshot
       v = views.computeIfAbsent(key, k -> {
         try {
-          return core.snapshotView(name);
+          BranchFs made = core.snapshotView(name);
+          viewSet.add(made);
+          return made;
         } catch (AgentFsException e) {
           throw new IllegalStateException(e);
         }
       });
-      index(key);
+      index(v);
     }
     return v;
   }
 
   private long node(BranchFs b, long ino) throws AgentFsException {
-    boolean view = views.containsKey(b.name());
-    if (ino == ROOT && !view) {
+    if (ino == ROOT && !viewSet.contains(b)) {
       return ROOT;
     }
-    int idx = index(b.name());
+    int idx = index(b);
     if (idx == 0) {
       return ino;
     }
@@ -226,8 +235,7 @@ public final class Router implements Vfs {
   }
 
   public void bind(int pid, String branch) throws AgentFsException {
-    core.branch(branch);
-    index(branch);
+    index(core.branch(branch));
     long[] st = procStat(pid);
     if (st == null) {
       throw new AgentFsException(Errno.ESRCH, "pid " + pid);
@@ -276,8 +284,7 @@ public final class Router implements Vfs {
 
   /** Switches what unbound processes see, without remounting. */
   public void setDefaultBranch(String branch) throws AgentFsException {
-    core.branch(branch);
-    index(branch);
+    index(core.branch(branch));
     this.defaultBranch = branch;
     dropRootEntries();
   }
@@ -548,7 +555,7 @@ public final class Router implements Vfs {
     BranchFs b = branch(c, node);
     long fh = b.opendir(c, ino(node), flags);
     // The root is shared: remember in the handle which branch opened it.
-    return node == ROOT ? fh | ((long) index(b.name()) << SHIFT) : fh;
+    return node == ROOT ? fh | ((long) index(b) << SHIFT) : fh;
   }
 
   /** The branch a handle on {@code node} belongs to (root handles carry it in the fh). */
@@ -734,7 +741,13 @@ public final class Router implements Vfs {
 
   /** The node id {@code ino} of {@code branch} has on this mount, or -1 if never routed. */
   public long nodeIdIfRouted(String branch, long ino) {
-    Integer idx = indexOf.get(branch);
+    BranchFs b;
+    try {
+      b = core.branch(branch);
+    } catch (AgentFsException e) {
+      return -1;
+    }
+    Integer idx = indexOf.get(b);
     if (idx == null || (ino != ROOT && (ino & IDX_BITS) != 0)) {
       return -1;
     }

@@ -49,6 +49,10 @@ public final class TreeDiff {
             || before.gid != after.gid || !sameXattrs(before.xattrs, after.xattrs);
         String pb = path(from, before);
         String pa = path(to, after);
+        if (lower != null && before.lowerPath != null && !before.lowerLoaded) {
+          // 'from' never listed this lower directory: compare 'to' with the lower itself.
+          lowerDeletions(to, after, lower, pa, out);
+        }
         if (!pb.equals(pa)) {
           out.add(new Change(Kind.RENAMED, pa, pb, ino, after.isDir(), data, meta));
         } else if (data || meta) {
@@ -94,19 +98,26 @@ public final class TreeDiff {
     } else if (data || meta) {
       out.add(new Change(Kind.MODIFIED, pa, null, after.ino, after.isDir(), data, meta));
     }
-    if (after.isDir() && after.lowerLoaded) {
-      try {
-        for (Lower.Entry e : lower.list(after.lowerPath)) {
-          long ino = lower.coreIno(e.ino());
-          if (to.get(ino) == null) {
-            String name = new String(e.name(), StandardCharsets.UTF_8);
-            out.add(new Change(Kind.DELETED, (pa.equals("/") ? "" : pa) + "/" + name, null, ino,
-                dev.agentfs.vfs.Modes.isDir(e.mode()), true, false));
-          }
+    lowerDeletions(to, after, lower, pa, out);
+  }
+
+  /** Lower entries a loaded directory no longer has, reported as deletions. */
+  private static void lowerDeletions(LongTrie<Inode> to, Inode after, Lower lower, String pa,
+      List<Change> out) {
+    if (!after.isDir() || !after.lowerLoaded || after.lowerPath == null) {
+      return;
+    }
+    try {
+      for (Lower.Entry e : lower.list(after.lowerPath)) {
+        long ino = lower.coreIno(e.ino());
+        if (to.get(ino) == null) {
+          String name = new String(e.name(), StandardCharsets.UTF_8);
+          out.add(new Change(Kind.DELETED, (pa.equals("/") ? "" : pa) + "/" + name, null, ino,
+              dev.agentfs.vfs.Modes.isDir(e.mode()), true, false));
         }
-      } catch (dev.agentfs.AgentFsException ex) {
-        // the lower directory is gone: nothing more to compare
       }
+    } catch (dev.agentfs.AgentFsException ex) {
+      // the lower directory is gone: nothing more to compare
     }
   }
 

@@ -273,7 +273,7 @@ class ControlServerTest {
         Arguments.of("version 0", raw(ControlFrames.MAGIC, 0, 1, 0, none, 0), "version 0"),
         Arguments.of("version 2", raw(ControlFrames.MAGIC, 2, 1, 0, none, 0), "version 2"),
         Arguments.of("op 0", raw(ControlFrames.MAGIC, 1, 0, 0, none, 0), "unknown op 0"),
-        Arguments.of("op 14", raw(ControlFrames.MAGIC, 1, 14, 0, none, 0), "unknown op 14"),
+        Arguments.of("op 17", raw(ControlFrames.MAGIC, 1, 17, 0, none, 0), "unknown op 17"),
         Arguments.of("op 65535", raw(ControlFrames.MAGIC, 1, 0xffff, 0, none, 0),
             "unknown op 65535"),
         Arguments.of("payload longer than frame",

@@ -206,6 +206,16 @@ class OverlayTest {
   }
 
   @Test
+  void deletingATopLevelLowerFileShowsInTheDiff() throws Exception {
+    try (AgentFs fs = overlay()) {
+      Branch task = fs.createBranch("task", fs.main());
+      task.delete("/link");
+      assertEquals(List.of("DELETED /link"), fs.diff("task@base", "task").stream()
+          .map(c -> c.kind() + " " + c.path()).toList());
+    }
+  }
+
+  @Test
   void aMissingLowerIsAClearError() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> AgentFs.builder().lower(tmp.resolve("nope")).build());

@@ -121,6 +121,17 @@ class MountRoutingTest {
   }
 
   @Test
+  void aBranchDeletedAndMadeAgainUnderTheSameNameShowsItsNewTree() throws Exception {
+    String mp = m.dir().toString();
+    assertEquals("b1", runBound("b1", "cat " + mp + "/src/f").strip());
+    m.fs().deleteBranch("b1");
+    Branch again = m.fs().createBranch("b1", m.fs().main());
+    again.write("/src/f", "b1 again");
+    assertEquals("b1 again", runBound("b1", "cat " + mp + "/src/f").strip());
+    assertEquals("", runBound("b1", "ls " + mp + "/only-b1 2>/dev/null; true").strip());
+  }
+
+  @Test
   void bindingsDieWithTheirProcess() throws Exception {
     Process p = new ProcessBuilder("sh", "-c", "read go").start();
     int pid = (int) p.pid();

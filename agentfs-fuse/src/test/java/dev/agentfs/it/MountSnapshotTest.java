@@ -61,14 +61,23 @@ class MountSnapshotTest {
     Files.writeString(m.path("later"), "made after the snapshot");
     // The shell keeps fd 3 open on a file the snapshot lacks, across the reset.
     Process p = new ProcessBuilder("sh", "-c",
-        "exec 3<>" + m.path("later") + "; read go; cat f; echo; cat <&3; echo \"rc=$?\"")
+        "exec 3<>" + m.path("later") + " && echo ready; read go; cat f; echo; cat <&3; "
+            + "echo \"rc=$?\"")
         .directory(m.dir().toFile()).redirectErrorStream(true).start();
     try {
+      // Reset only once the shell really holds the file open.
+      java.io.BufferedReader r = new java.io.BufferedReader(
+          new java.io.InputStreamReader(p.getInputStream()));
+      assertEquals("ready", r.readLine());
       m.fs().resetBranch("main", "s1");
       try (var in = p.getOutputStream()) {
         in.write("go\n".getBytes());
       }
-      String out = new String(p.getInputStream().readAllBytes());
+      StringBuilder sb = new StringBuilder();
+      for (String line; (line = r.readLine()) != null; ) {
+        sb.append(line).append('\n');
+      }
+      String out = sb.toString();
       p.waitFor();
       assertTrue(out.startsWith("v1\n"), out);
       assertTrue(out.contains("Stale file handle") || out.contains("rc=1"), out);

@@ -147,6 +147,27 @@ final class ControlCommands {
       case "exec" -> {
         return exec(cmd, rest, env);
       }
+      case "reset" -> {
+        Args a = Args.parse(cmd, rest, Set.of("--to"), Set.of());
+        String to = a.opts.get("--to");
+        if (to == null) {
+          throw new UsageException(cmd + " needs --to SNAPSHOT");
+        }
+        return call(env, a, Op.RESET, params("branch", a.one(cmd, "BRANCH"), "to", to), out);
+      }
+      case "restore" -> {
+        Args a = Args.parse(cmd, rest, Set.of("--from"), Set.of());
+        String from = a.opts.get("--from");
+        if (from == null || a.positional.size() != 2) {
+          throw new UsageException(cmd + " needs BRANCH PATH --from SNAPSHOT");
+        }
+        return call(env, a, Op.RESTORE, params("branch", a.positional.get(0),
+            "path", a.positional.get(1), "from", from), out);
+      }
+      case "default" -> {
+        Args a = Args.parse(cmd, rest, Set.of(), Set.of());
+        return call(env, a, Op.SET_DEFAULT, params("branch", a.one(cmd, "BRANCH")), out);
+      }
       default -> throw new UsageException("unknown branch subcommand '" + sub + "'");
     }
   }

@@ -53,6 +53,11 @@ public final class Main {
                                      run COMMAND seeing B at MOUNTPOINT, in a private mount
                                      namespace (needs unshare(1) and CAP_SYS_ADMIN); exits
                                      with COMMAND's status
+        branch reset BRANCH --to SNAP    roll BRANCH back to SNAP in place; open files of
+                                     paths SNAP lacks answer ESTALE
+        branch restore BRANCH PATH --from SNAP
+                                     put one file or subtree back as it is in SNAP
+        branch default BRANCH        what unbound processes see at MOUNTPOINT (no remount)
 
       exit status: 0 success, 1 filesystem error (errno on stderr), 2 usage error
       """;
