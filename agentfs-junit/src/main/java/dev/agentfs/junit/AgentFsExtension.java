@@ -169,8 +169,11 @@ public final class AgentFsExtension
     return p;
   }
 
-  /** Skips where /dev/fuse is missing; fails instead under CI=true. */
-  static void requireFuse() {
+  /**
+   * For tests that mount by themselves: skips the calling test where /dev/fuse is missing, and
+   * fails it instead when the environment variable CI is true.
+   */
+  public static void requireFuse() {
     requireFuse(Path.of("/dev/fuse"), System.getenv("CI"));
   }
 
