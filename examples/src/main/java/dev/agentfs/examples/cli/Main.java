@@ -4,6 +4,7 @@ import dev.agentfs.AgentFsException;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Entry point of {@code agentfs.jar}. Commands that report print one JSON object per line on
@@ -15,7 +16,7 @@ public final class Main {
       usage: java -jar agentfs.jar COMMAND [OPTIONS]
 
       commands:
-        demo                         snapshot, branch and diff a small workspace (in memory)
+        demo                         two agents, a rollback and a commit on a sample workspace
         mount [OPTIONS] MOUNTPOINT   mount in the foreground until SIGINT/SIGTERM
             --backstore SPEC         where content lives: memory (default), hostfs:DIR
             --lower DIR              overlay: read DIR through, never modify it
@@ -29,7 +30,7 @@ public final class Main {
         unmount MOUNTPOINT           unmount (also a stale mount whose process died)
         bench [--quick] [--out DIR] [--configs A,B] [--workloads A,B] [--samples N] [--jmh]
                                      benchmark AgentFS mounts against native (docs/performance.md)
-        help                         this text
+        help [COMMAND]               this text, or one command's usage
 
       control of a running mount (each command takes --mount MOUNTPOINT):
         snapshot create [--branch B] NAME
@@ -59,8 +60,61 @@ public final class Main {
                                      put one file or subtree back as it is in SNAP
         branch default BRANCH        what unbound processes see at MOUNTPOINT (no remount)
 
-      exit status: 0 success, 1 filesystem error (errno on stderr), 2 usage error
+      'java -jar agentfs.jar COMMAND --help' describes one command.
+
+      exit status (every command):
+        0  success (mount: unmounted cleanly after SIGINT/SIGTERM)
+        1  filesystem or system error; stderr says 'agentfs: ERRNO: path (detail)'
+        2  usage error: unknown command or option, missing argument
       """;
+
+  /** What {@code COMMAND --help} prints. */
+  static final Map<String, String> COMMAND_USAGE = Map.of(
+      "demo", """
+          usage: java -jar agentfs.jar demo
+
+          Creates a sample git workspace in a temporary directory, mounts an overlay of it,
+          snapshots it, lets a shell "agent" bound to a branch edit it, shows the diff, rolls
+          the branch back, runs a second agent and commits its branch into the workspace.
+          Prints the story as JSON lines {"event":...,"message":...}. Without FUSE (no
+          /dev/fuse, or not root) one line says why and the story runs through the Java API.
+          Removes its temporary directories at the end.
+          """,
+      "mount", """
+          usage: java -jar agentfs.jar mount [OPTIONS] MOUNTPOINT
+
+          Mounts in the foreground; prints {"event":"mounted",...} once the mount answers and
+          {"event":"unmounted",...} after SIGINT/SIGTERM, then exits 0.
+            --backstore SPEC    where content lives: memory (default), memory:capacity=1g,
+                                hostfs:DIR, or any provider on the class path (quota:64m)
+            --lower DIR         overlay: read DIR through, never modify it
+            --threads N         FUSE worker threads (default: CPU count, 2..8)
+            --writeback         enable the kernel writeback cache
+            --passthrough       kernel passthrough I/O to host files (hostfs; fails if the
+                                kernel or backstore cannot do it)
+            --allow-other       let other users use the mount
+            --read-only         refuse every change with EROFS
+            --clean-stale       unmount a dead mount left at MOUNTPOINT first (default on)
+          """,
+      "unmount", """
+          usage: java -jar agentfs.jar unmount MOUNTPOINT
+
+          Unmounts a FUSE mount, also a stale one whose process died. Exit 1 (EINVAL) when
+          MOUNTPOINT is not a FUSE mount.
+          """,
+      "bench", """
+          usage: java -jar agentfs.jar bench [--quick] [--out DIR] [--configs A,B]
+                                             [--workloads A,B] [--samples N] [--jmh]
+
+          Benchmarks AgentFS mounts against the native filesystem, one JSON line per
+          measurement, result files in --out (default bench-results); see
+          docs/performance.md. --jmh runs the core JMH benchmarks instead.
+          """,
+      "help", """
+          usage: java -jar agentfs.jar help [COMMAND]
+
+          Prints the list of commands, or the usage of COMMAND.
+          """);
 
   private Main() {}
 
@@ -78,9 +132,23 @@ public final class Main {
       return 2;
     }
     List<String> rest = Arrays.asList(args).subList(1, args.length);
+    String command = args[0].equals("umount") ? "unmount" : args[0];
+    if (COMMAND_USAGE.containsKey(command)
+        && (rest.contains("--help") || rest.contains("-h"))) {
+      out.print(COMMAND_USAGE.get(command));
+      return 0;
+    }
     try {
       switch (args[0]) {
-        case "help", "--help", "-h" -> out.print(USAGE);
+        case "help", "--help", "-h" -> {
+          if (rest.isEmpty()) {
+            out.print(USAGE);
+          } else if (COMMAND_USAGE.containsKey(rest.get(0))) {
+            out.print(COMMAND_USAGE.get(rest.get(0)));
+          } else {
+            throw new UsageException("no command '" + rest.get(0) + "'");
+          }
+        }
         case "demo" -> Demo.run(out);
         case "mount" -> MountCommand.run(rest, out);
         case "unmount", "umount" -> MountCommand.unmount(rest, out);

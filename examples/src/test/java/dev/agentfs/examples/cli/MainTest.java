@@ -7,6 +7,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import dev.agentfs.junit.AgentFsExtension;
 import org.junit.jupiter.api.Test;
 
 class MainTest {
@@ -22,21 +23,100 @@ class MainTest {
     return out.toString(StandardCharsets.UTF_8).lines().toList();
   }
 
+  /** The story both ways: every line is {"event":...,"message":...}, in this order. */
+  private static void assertStory(List<String> lines, String mode) {
+    assertTrue(lines.stream().allMatch(l -> l.startsWith("{\"event\":\"")
+        && l.contains(",\"message\":\"")), lines::toString);
+    List<String> events = lines.stream()
+        .map(l -> l.substring(10, l.indexOf('"', 10))).distinct().toList();
+    List<String> expected = new java.util.ArrayList<>(List.of("start", "workspace", mode,
+        "snapshot", "agent", "diff", "isolation", "rollback", "commit-plan", "commit",
+        "workspace-status", "cleanup"));
+    if (!hasGit()) {
+      expected.remove("workspace-status");
+    }
+    assertEquals(expected, events);
+    String all = String.join("\n", lines);
+    // Agent 1 broke the tests; the diff says so, main and the workspace did not move.
+    assertTrue(lines.contains("{\"event\":\"diff\",\"message\":\"DELETED "
+        + "/src/test/java/com/example/GreeterTest.java\",\"branch\":\"agent-1\","
+        + "\"kind\":\"DELETED\",\"path\":\"/src/test/java/com/example/GreeterTest.java\"}"),
+        all);
+    assertTrue(all.contains("\"main_has_test\":true,\"agent_has_test\":false,"
+        + "\"workspace_has_test\":true"), all);
+    // Rolled back: the first branch is gone, the retry starts from the snapshot.
+    assertTrue(all.contains("\"branches\":[\"agent-2\",\"main\"],\"has_test\":true"), all);
+    for (String change : List.of("ADDED /src/main/java/com/example/Farewell.java",
+        "MODIFIED /src/main/java/com/example/Greeter.java",
+        "MODIFIED /src/test/java/com/example/GreeterTest.java", "DELETED /docs/NOTES.md")) {
+      assertTrue(all.contains("\"message\":\"" + change + "\",\"branch\":\"agent-2\""),
+          change + " in\n" + all);
+    }
+    assertTrue(all.contains("\"message\":\"dry run onto main: 4 changes, 0 conflicts\""), all);
+    assertTrue(all.contains("\"applied\":4,\"conflicts\":0"), all);
+    if (hasGit()) {
+      assertTrue(all.contains("\"output\":[\" D docs/NOTES.md\","
+          + "\" M src/main/java/com/example/Greeter.java\","
+          + "\" M src/test/java/com/example/GreeterTest.java\","
+          + "\"?? src/main/java/com/example/Farewell.java\"]"), all);
+    }
+    assertTrue(lines.get(lines.size() - 1).contains("\"removed\":true"), all);
+  }
+
+  private static boolean hasGit() {
+    return java.nio.file.Files.isExecutable(java.nio.file.Path.of("/usr/bin/git"))
+        || java.nio.file.Files.isExecutable(java.nio.file.Path.of("/bin/git"));
+  }
+
   @Test
   void demoTellsTheStoryAsJsonLines() {
+    AgentFsExtension.requireFuse();
     assertEquals(0, run("demo"), err.toString(StandardCharsets.UTF_8));
     List<String> lines = lines();
-    assertTrue(lines.stream().allMatch(l -> l.startsWith("{\"event\":")), lines::toString);
-    assertTrue(lines.contains(
-        "{\"event\":\"diff\",\"kind\":\"MODIFIED\",\"path\":\"/project/src/App.java\"}"));
-    assertTrue(lines.contains(
-        "{\"event\":\"diff\",\"kind\":\"DELETED\",\"path\":\"/project/src/Util.java\"}"));
-    assertTrue(lines.contains(
-        "{\"event\":\"diff\",\"kind\":\"ADDED\",\"path\":\"/project/src/Feature.java\"}"));
-    assertTrue(lines.contains("{\"event\":\"diff\",\"kind\":\"RENAMED\","
-        + "\"path\":\"/project/README.txt\",\"from\":\"/project/README.md\"}"));
-    assertTrue(lines.contains("{\"event\":\"isolation\",\"main_has_util\":true,"
-        + "\"agent_has_util\":false,\"main_app\":\"unchanged\"}"));
+    assertStory(lines, "mounted");
+    if (hasGit()) {
+      // The agent's own `git diff --stat` ran at the mount and saw its branch.
+      assertTrue(lines.stream().anyMatch(l -> l.contains("\"branch\":\"agent-1\"")
+          && l.contains("\"output\":[\"src/main/java/com/example/Greeter.java     | 2 +-\"")),
+          lines::toString);
+    }
+  }
+
+  @Test
+  void withoutFuseTheDemoSaysWhyAndUsesTheJavaApi() throws Exception {
+    Demo.run(new PrintStream(out, true, StandardCharsets.UTF_8), "/dev/fuse is missing");
+    List<String> lines = lines();
+    assertStory(lines, "no-mount");
+    assertTrue(lines.contains("{\"event\":\"no-mount\",\"message\":\"cannot mount with FUSE "
+        + "(/dev/fuse is missing): running the same story through the Java API\","
+        + "\"reason\":\"/dev/fuse is missing\"}"), lines::toString);
+  }
+
+  @Test
+  void everyCommandHasHelp() {
+    for (String cmd : List.of("demo", "mount", "unmount", "umount", "bench", "help")) {
+      out.reset();
+      assertEquals(0, run(cmd, "--help"), cmd);
+      String name = cmd.equals("umount") ? "unmount" : cmd;
+      assertTrue(out.toString(StandardCharsets.UTF_8)
+          .startsWith("usage: java -jar agentfs.jar " + name), cmd);
+      out.reset();
+      assertEquals(0, run("help", name), cmd);
+      assertTrue(out.toString(StandardCharsets.UTF_8).contains("agentfs.jar " + name), cmd);
+    }
+    out.reset();
+    assertEquals(0, run("mount", "-h"));
+    assertTrue(out.toString(StandardCharsets.UTF_8).contains("--lower DIR"));
+    assertEquals(2, run("help", "frobnicate"));
+  }
+
+  @Test
+  void usageDocumentsTheExitCodes() {
+    assertEquals(0, run("help"));
+    String text = out.toString(StandardCharsets.UTF_8);
+    assertTrue(text.contains("exit status"), text);
+    assertTrue(text.contains("  1  filesystem or system error"), text);
+    assertTrue(text.contains("  2  usage error"), text);
   }
 
   @Test
