@@ -252,6 +252,46 @@ public final class AgentFs implements AutoCloseable {
     return core.diff(from, to);
   }
 
+  /**
+   * What changed from {@code from} to {@code to} as one unified diff ({@code diff -u}) of the
+   * text files; binary or very large files get a one-line note instead of a patch.
+   */
+  public String patch(String from, String to) throws AgentFsException {
+    Branch a = viewOf(from);
+    Branch b = viewOf(to);
+    StringBuilder out = new StringBuilder();
+    for (TreeDiff.Change c : diff(from, to)) {
+      if (c.directory() || !c.dataChanged() && c.kind() != TreeDiff.Kind.RENAMED) {
+        continue;
+      }
+      String oldPath = c.oldPath() != null ? c.oldPath() : c.path();
+      byte[] before = c.kind() == TreeDiff.Kind.ADDED ? null : contentOf(a, oldPath);
+      byte[] after = c.kind() == TreeDiff.Kind.DELETED ? null : contentOf(b, c.path());
+      String p = UnifiedDiff.diff(c.path(), before, after);
+      if (p == null) {
+        out.append("Binary or large file ").append(c.path()).append(" differs\n");
+      } else {
+        out.append(p);
+      }
+    }
+    return out.toString();
+  }
+
+  private Branch viewOf(String ref) throws AgentFsException {
+    return core.snapshotNames().contains(ref) ? snapshotView(ref) : branch(ref);
+  }
+
+  private static byte @Nullable [] contentOf(Branch b, String path) throws AgentFsException {
+    dev.agentfs.vfs.Attr a = b.lstat(path);
+    if (a.isSymlink()) {
+      return (b.readlink(path) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+    if (!a.isRegular() || a.size() > UnifiedDiff.MAX_BYTES) {
+      return new byte[UnifiedDiff.MAX_BYTES + 1];
+    }
+    return b.read(path);
+  }
+
   /** The inode-level view of the default branch. */
   public Vfs vfs() {
     return main().vfs();

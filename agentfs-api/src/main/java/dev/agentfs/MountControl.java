@@ -240,6 +240,11 @@ final class MountControl implements ControlPlane {
   }
 
   @Override
+  public String patch(Caller caller, String from, String to) throws AgentFsException {
+    return fs.patch(from, to);
+  }
+
+  @Override
   public void reset(Caller caller, String branch, String to) throws AgentFsException {
     requireRoot(caller, branch);
     fs.resetBranch(branch, to);

@@ -70,7 +70,7 @@ public final class ControlFrames {
     BIND(8, true, Set.of("pid", "branch"), Set.of()),
     UNBIND(9, true, Set.of("pid"), Set.of()),
     SHOW(10, false, Set.of("pid"), Set.of()),
-    DIFF(11, false, Set.of("from", "to"), Set.of()),
+    DIFF(11, false, Set.of("from", "to"), Set.of("patch")),
     COMMIT(12, true, Set.of("branch"), Set.of("target", "lower", "dryRun")),
     EXPORT(13, true, Set.of("branch"), Set.of()),
     RESET(14, true, Set.of("branch", "to"), Set.of()),

@@ -54,6 +54,11 @@ public interface ControlPlane {
    */
   Path export(Caller caller, String branch) throws AgentFsException;
 
+  /** A unified diff ({@code diff -u}) of the text files that differ. */
+  default String patch(Caller caller, String from, String to) throws AgentFsException {
+    throw new AgentFsException(dev.agentfs.Errno.ENOSYS, from, null, "patch not supported");
+  }
+
   /** Resets {@code branch} to snapshot {@code to} in place (rollback). */
   default void reset(Caller caller, String branch, String to) throws AgentFsException {
     throw new AgentFsException(dev.agentfs.Errno.ENOSYS, branch, null, "reset not supported");

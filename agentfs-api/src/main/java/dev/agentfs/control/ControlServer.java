@@ -191,9 +191,14 @@ public final class ControlServer {
         out.line(obj("pid", pid, "branch", nonNull(plane.branchOf(caller, pid), op)));
       }
       case DIFF -> {
-        for (TreeDiff.Change c : nonNull(plane.diff(caller, name(a, "from"), name(a, "to")),
-            op)) {
-          out.line(change(c));
+        if (flag(a, "patch")) {
+          out.line(obj("patch", nonNull(plane.patch(caller, name(a, "from"), name(a, "to")),
+              op)));
+        } else {
+          for (TreeDiff.Change c : nonNull(plane.diff(caller, name(a, "from"), name(a, "to")),
+              op)) {
+            out.line(change(c));
+          }
         }
       }
       case COMMIT -> {

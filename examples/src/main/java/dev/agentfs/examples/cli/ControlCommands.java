@@ -126,12 +126,15 @@ final class ControlCommands {
         return call(env, a, Op.SHOW, params("pid", a.pid(cmd, env.parentPid())), out);
       }
       case "diff" -> {
-        Args a = Args.parse(cmd, rest, Set.of(), Set.of());
+        Args a = Args.parse(cmd, rest, Set.of(), Set.of("--patch"));
         if (a.positional.size() != 2) {
           throw new UsageException(cmd + " needs FROM and TO (snapshots or branches)");
         }
-        return call(env, a, Op.DIFF,
-            params("from", a.positional.get(0), "to", a.positional.get(1)), out);
+        Map<String, String> p = params("from", a.positional.get(0), "to", a.positional.get(1));
+        if (a.flags.contains("--patch")) {
+          p.put("patch", "1");
+        }
+        return call(env, a, Op.DIFF, p, out);
       }
       case "commit" -> {
         Args a = Args.parse(cmd, rest, Set.of("--into"), Set.of("--to-workspace", "--dry-run"));

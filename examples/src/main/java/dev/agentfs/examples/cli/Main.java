@@ -46,7 +46,9 @@ public final class Main {
         branch unbind --pid PID      PID sees its parent's (or the default) branch again
         branch show [--pid PID]      the branch PID sees (default: this command's parent,
                                      i.e. the shell)
-        branch diff FROM TO          one line per change between snapshots or branches
+        branch diff FROM TO [--patch]
+                                     one line per change between snapshots or branches;
+                                     --patch: one JSON line holding a unified diff
         branch commit BRANCH [--into TARGET | --to-workspace] [--dry-run]
                                      apply BRANCH's changes onto its parent branch, TARGET,
                                      or (overlay) the host workspace; conflicts are reported
