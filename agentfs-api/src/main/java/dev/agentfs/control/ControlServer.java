@@ -2,7 +2,11 @@ package dev.agentfs.control;
 
 import dev.agentfs.vfs.Caller;
 
-/** Placeholder until the control protocol lands: every request answers ENOSYS. */
+/**
+ * Placeholder until the control protocol lands: every request answers ENOSYS.
+ *
+ * @since 0.1
+ */
 public final class ControlServer {
   private ControlServer() {}
 
