@@ -40,6 +40,8 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  *
  * Thread-safe. {@link #close()} unmounts every mount of this instance and closes the backstore.
+ *
+ * @since 0.1
  */
 public final class AgentFs implements AutoCloseable {
   /** The name of the branch every filesystem starts with. */

@@ -7,6 +7,8 @@ import org.jspecify.annotations.Nullable;
  * The one exception the filesystem throws for anything a caller can get wrong or the backstore
  * can fail at: it carries the {@link Errno} a kernel would return and the path (or paths) the
  * operation named, so an error printed anywhere says what failed, where, and why.
+ *
+ * @since 0.1
  */
 public final class AgentFsException extends IOException {
   private static final long serialVersionUID = 1L;

@@ -11,6 +11,8 @@ import java.util.ServiceLoader;
 /**
  * Factories for the backstores that ship with AgentFS, and for any other found by its scheme
  * through {@link BackstoreProvider} ({@code memory}, {@code hostfs:/dir}, third-party ones).
+ *
+ * @since 0.1
  */
 public final class Backstores {
   private Backstores() {}

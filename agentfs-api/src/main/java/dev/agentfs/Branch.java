@@ -26,6 +26,8 @@ import java.util.Optional;
  * corresponding Linux call does, checks permissions as the branch's {@link Caller} (root unless
  * set with {@link #as(Caller)}), and reports failures as {@link AgentFsException} with the errno
  * and the path. The same branch can be mounted and used through the kernel at the same time.
+ *
+ * @since 0.1
  */
 public final class Branch {
   private static final int MAX_SYMLINKS = 40;

@@ -10,6 +10,8 @@ import java.util.Set;
  * kernel cache timeouts, passthrough and the {@link Feature} set. Built with {@link #builder()}
  * or changed with {@link #toBuilder()}; every setter checks its argument, and {@link
  * Builder#build()} rejects combinations the kernel would refuse, with a message that says why.
+ *
+ * @since 0.1
  */
 public final class Configuration {
   /**

@@ -4,6 +4,8 @@ package dev.agentfs;
  * The Linux error numbers the filesystem reports. Every failure a caller can cause is one of
  * these, carried by {@link AgentFsException}; the numbers are the x86-64/aarch64 Linux values,
  * so a transport can hand {@link #code()} to the kernel unchanged.
+ *
+ * @since 0.1
  */
 public enum Errno {
   EPERM(1), ENOENT(2), ESRCH(3), EINTR(4), EIO(5), ENXIO(6), E2BIG(7), EBADF(9), EAGAIN(11),

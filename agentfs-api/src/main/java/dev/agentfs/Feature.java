@@ -3,6 +3,8 @@ package dev.agentfs;
 /**
  * Optional behaviours of a filesystem instance, switched on as a set in {@link Configuration}
  * rather than as scattered booleans.
+ *
+ * @since 0.1
  */
 public enum Feature {
   /** Root (uid 0) passes every permission check but execute-without-any-x, as Linux does. */

@@ -1,6 +1,10 @@
 package dev.agentfs;
 
-/** Whether opened files are handed to the kernel for FUSE passthrough I/O. */
+/**
+ * Whether opened files are handed to the kernel for FUSE passthrough I/O.
+ *
+ * @since 0.1
+ */
 public enum Passthrough {
   /** All reads and writes travel through the filesystem. */
   OFF,

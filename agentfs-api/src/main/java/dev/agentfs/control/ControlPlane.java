@@ -13,6 +13,8 @@ import org.jspecify.annotations.Nullable;
  * The operations of the control plane, one implementation behind three front doors (the Java
  * API, the control file inside a mount, the CLI). {@code caller} is who asks: binding another
  * process or deleting a branch needs the uid of that process or root (EPERM otherwise).
+ *
+ * @since 0.1
  */
 public interface ControlPlane {
   /** A snapshot or branch as listed: name, and key facts as strings (for JSON output). */

@@ -28,6 +28,8 @@ import org.slf4j.LoggerFactory;
  * The rest is kept, per caller pid and request, for the calls that continue at
  * {@code nextCursor}. A continuation of a read-only op that is no longer kept is computed
  * again; one of a mutating op is refused with ESTALE and the op is never run twice.
+ *
+ * @since 0.1
  */
 public final class ControlServer {
   private static final Logger LOG = LoggerFactory.getLogger(ControlServer.class);

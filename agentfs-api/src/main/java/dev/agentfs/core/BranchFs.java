@@ -35,6 +35,8 @@ import org.jspecify.annotations.Nullable;
  * changed after a snapshot. Permission checks follow Linux: search permission on the parent,
  * write+search to change a directory, sticky-directory ownership, owner-only chmod and utimes,
  * root-only chown, setuid/setgid stripping on write, truncate and chown.
+ *
+ * @since 0.1
  */
 public final class BranchFs implements Vfs {
   /** The largest file size, as tmpfs on 64-bit Linux (MAX_LFS_FILESIZE). */

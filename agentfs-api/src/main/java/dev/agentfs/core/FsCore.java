@@ -34,6 +34,8 @@ import org.jspecify.annotations.Nullable;
  * as that inode dies; content that a snapshot may still share is released by {@link
  * #collectGarbage()} (run after deleting a snapshot or branch), which marks what every live
  * root reaches, skipping shared subtrees, and releases the rest.
+ *
+ * @since 0.1
  */
 public final class FsCore {
   private static final Logger LOG = LoggerFactory.getLogger(FsCore.class);

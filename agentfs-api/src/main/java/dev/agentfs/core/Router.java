@@ -35,6 +35,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The root also holds a hidden directory {@code .agentfs} with the {@code control} file whose
  * ioctl carries control-plane requests; it is not listed by readdir.
+ *
+ * @since 0.1
  */
 public final class Router implements Vfs {
   static final int SHIFT = 48;

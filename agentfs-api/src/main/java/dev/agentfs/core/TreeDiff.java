@@ -15,6 +15,8 @@ import org.jspecify.annotations.Nullable;
  * Compares two inode tables. Subtrees of the tables that are the same object are skipped, so
  * the cost grows with what changed, not with the size of the tree: a branch that touched ten
  * files of a million is diffed by visiting about ten table paths.
+ *
+ * @since 0.1
  */
 public final class TreeDiff {
   private TreeDiff() {}

@@ -29,6 +29,8 @@ import org.jspecify.annotations.Nullable;
  * capacity is set, an operation that would need more fails with ENOSPC before changing anything.
  * Spill: with a spill directory, chunks created while the heap part exceeds the spill threshold
  * go to an unlinked host file instead; the capacity still bounds heap plus spill.
+ *
+ * @since 0.1
  */
 public final class MemoryBackstore implements Backstore {
   /** The chunk size unless the builder says otherwise: 64 KiB. */

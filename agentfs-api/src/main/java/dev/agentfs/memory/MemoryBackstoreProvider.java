@@ -13,6 +13,8 @@ import java.util.Locale;
  * options: {@code capacity}, {@code chunk}, {@code spill} (a directory) and {@code
  * spillThreshold}; sizes take an optional binary suffix k, m, g or t, e.g. {@code
  * memory:capacity=64m,spill=/var/tmp,spillThreshold=16m}.
+ *
+ * @since 0.1
  */
 public final class MemoryBackstoreProvider implements BackstoreProvider {
   @Override

@@ -16,6 +16,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * The store behind one branch: its name is the branch's, its type "agentfs", and its numbers
  * are the core's statfs(2) answer (blocks of {@link #getBlockSize()} bytes).
+ *
+ * @since 0.1
  */
 public final class AgentFsFileStore extends FileStore {
   private final AgentFsFileSystem fs;

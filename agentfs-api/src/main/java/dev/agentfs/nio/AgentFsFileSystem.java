@@ -35,6 +35,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * was opened with (root by default) and create files with its umask (022 by default). Relative
  * paths resolve against the root directory. Closing closes every channel, directory stream and
  * watch service opened through it, never the {@code AgentFs} or the branch.
+ *
+ * @since 0.1
  */
 public final class AgentFsFileSystem extends FileSystem {
   static final int MAX_SYMLINKS = 40;

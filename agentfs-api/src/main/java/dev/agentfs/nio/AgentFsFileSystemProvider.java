@@ -71,6 +71,8 @@ import org.jspecify.annotations.Nullable;
  * newFileSystem with the same KEY fails with {@link FileSystemAlreadyExistsException}. {@link
  * Branch#asFileSystem()} opens one under a fresh key. Closing a file system frees its key and
  * never closes the AgentFs.
+ *
+ * @since 0.1
  */
 public final class AgentFsFileSystemProvider extends FileSystemProvider {
   public static final String SCHEME = "agentfs";

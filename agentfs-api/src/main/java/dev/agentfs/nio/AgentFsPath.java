@@ -23,6 +23,8 @@ import org.jspecify.annotations.Nullable;
  * characters: a path made from a directory entry names exactly that entry even when the entry
  * is not valid UTF-8. Strings given to the file system are encoded as UTF-8; {@link #toString()}
  * decodes as UTF-8 (malformed bytes show as U+FFFD). Ordering is by unsigned bytes.
+ *
+ * @since 0.1
  */
 public final class AgentFsPath implements Path {
   private static final byte[] EMPTY = new byte[0];

@@ -14,6 +14,8 @@ import org.jspecify.annotations.Nullable;
  * conformance kit ({@code AbstractBackstoreConformanceTest} in the agentfs-api test-jar) against
  * it. Register a {@link BackstoreProvider} in {@code META-INF/services} to make it selectable by
  * name from the CLI.
+ *
+ * @since 0.1
  */
 public interface Backstore extends AutoCloseable {
   /** A short name for logs and JSON output, e.g. "memory" or "hostfs:/var/agentfs". */

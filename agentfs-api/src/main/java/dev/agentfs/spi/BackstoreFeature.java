@@ -1,6 +1,10 @@
 package dev.agentfs.spi;
 
-/** Optional capabilities a {@link Backstore} declares. */
+/**
+ * Optional capabilities a {@link Backstore} declares.
+ *
+ * @since 0.1
+ */
 public enum BackstoreFeature {
   /** Content survives a restart of the JVM. */
   DURABLE,

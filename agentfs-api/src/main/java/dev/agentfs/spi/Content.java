@@ -14,6 +14,8 @@ import org.jspecify.annotations.Nullable;
  * and with writes to other ranges; the core serialises writers of one file. All failures are
  * {@link AgentFsException}s (EIO, ENOSPC, EFBIG, ...), and a failed write leaves the bytes that
  * were there before.
+ *
+ * @since 0.1
  */
 public interface Content {
   /** The logical size in bytes. */

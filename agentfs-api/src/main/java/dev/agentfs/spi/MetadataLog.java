@@ -9,6 +9,8 @@ import java.util.List;
  * changes (inode states, directory entries, snapshots, branches) into records and appends them
  * in batches; a batch is atomic: after a crash, {@link #replay} returns every batch that was
  * completely written and none that was torn. The log knows nothing of the record format.
+ *
+ * @since 0.1
  */
 public interface MetadataLog extends AutoCloseable {
   /** Receives replayed batches in the order they were appended. */

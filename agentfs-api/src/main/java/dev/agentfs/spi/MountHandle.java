@@ -7,6 +7,8 @@ import java.util.Set;
  * A live mount made by a {@link TransportProvider}. {@link #close()} unmounts, waits for the
  * workers to finish, and may be called any number of times. The invalidation methods tell the
  * kernel to drop what it cached about a node or directory entry that changed behind its back.
+ *
+ * @since 0.1
  */
 public interface MountHandle extends AutoCloseable {
   Path mountPoint();

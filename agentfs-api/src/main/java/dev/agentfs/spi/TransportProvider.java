@@ -9,6 +9,8 @@ import java.nio.file.Path;
  * Connects a {@link Vfs} to the operating system at a mount point. Transports (the direct
  * /dev/fuse kernel protocol, jnr-fuse) register with {@link java.util.ServiceLoader}; the
  * builder picks one by {@link Configuration#transport()}.
+ *
+ * @since 0.1
  */
 public interface TransportProvider {
   /** The name users select it by, e.g. "kernel" or "jnr". */

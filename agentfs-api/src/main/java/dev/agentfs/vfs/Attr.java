@@ -3,6 +3,8 @@ package dev.agentfs.vfs;
 /**
  * An inode's attributes as stat(2) reports them. Times are nanoseconds since the epoch.
  * {@code mode} includes the file type bits ({@link Modes#S_IFMT}).
+ *
+ * @since 0.1
  */
 public record Attr(
     long ino,

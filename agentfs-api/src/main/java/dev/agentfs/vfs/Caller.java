@@ -8,6 +8,8 @@ import java.util.function.IntFunction;
  * router uses {@link #pid()} to pick the caller's branch. Supplementary groups are loaded
  * lazily (a FUSE request does not carry them; the transport reads them only when a check
  * needs them).
+ *
+ * @since 0.1
  */
 public final class Caller {
   /** The host process itself with full privileges, used by the Java API by default. */

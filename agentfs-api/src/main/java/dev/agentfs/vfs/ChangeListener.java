@@ -4,6 +4,8 @@ package dev.agentfs.vfs;
  * Told when the core changes a node or a directory entry, so a mount can invalidate what the
  * kernel cached and watchers can react. Called after the change is visible, on the thread that
  * made it: implementations must return quickly and must not call back into the filesystem.
+ *
+ * @since 0.1
  */
 public interface ChangeListener {
   /** Attributes or contents of {@code ino} changed. */

@@ -1,6 +1,10 @@
 package dev.agentfs.vfs;
 
-/** Linux mode, open-flag and operation-flag constants shared by the core and the transports. */
+/**
+ * Linux mode, open-flag and operation-flag constants shared by the core and the transports.
+ *
+ * @since 0.1
+ */
 public final class Modes {
   private Modes() {}
 

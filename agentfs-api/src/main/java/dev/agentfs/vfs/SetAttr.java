@@ -5,6 +5,8 @@ package dev.agentfs.vfs;
  * {@link #valid()}. Time fields are nanoseconds since the epoch; {@link #ATIME_NOW} and
  * {@link #MTIME_NOW} ask for the current time (utimensat's UTIME_NOW), an absent flag is
  * UTIME_OMIT.
+ *
+ * @since 0.1
  */
 public record SetAttr(int valid, int mode, int uid, int gid, long size, long atimeNs, long mtimeNs,
     long ctimeNs) {

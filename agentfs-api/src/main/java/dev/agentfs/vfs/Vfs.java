@@ -15,6 +15,8 @@ import java.nio.ByteBuffer;
  * (read, write, fsync, flush) do not check permissions again, exactly as the kernel behaves.
  *
  * <p>Implementations are thread-safe. Failures are {@link AgentFsException}s carrying an errno.
+ *
+ * @since 0.1
  */
 public interface Vfs {
   long ROOT = 1;

@@ -23,6 +23,8 @@ import java.nio.file.Path;
  *   // processes now see vfs at /mnt/agent
  * }
  * }</pre>
+ *
+ * @since 0.1
  */
 public final class KernelMounts {
   private KernelMounts() {}

@@ -17,6 +17,8 @@ import org.jspecify.annotations.Nullable;
  * device and CAP_SYS_ADMIN; {@link #unavailableReason()} says which is missing. The system
  * property {@code agentfs.fuse.cleanStale=true} makes mounts detach a dead mount left at the
  * mount point first.
+ *
+ * @since 0.1
  */
 public final class KernelTransportProvider implements TransportProvider {
   /** CAP_SYS_ADMIN, the capability mount(2) checks. */

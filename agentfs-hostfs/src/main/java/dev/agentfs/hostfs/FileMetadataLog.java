@@ -38,6 +38,8 @@ import org.jspecify.annotations.Nullable;
  * every batch written before it started, so concurrent synchronous appenders share fsyncs (group
  * commit). After a failed fsync the log refuses further appends and syncs with EIO: the kernel
  * may have dropped the unwritten pages, and pretending otherwise would lose batches silently.
+ *
+ * @since 0.1
  */
 public final class FileMetadataLog implements MetadataLog {
   static final byte[] FILE_MAGIC = "AGFSMLOG".getBytes(StandardCharsets.US_ASCII);

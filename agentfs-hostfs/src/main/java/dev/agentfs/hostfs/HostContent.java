@@ -22,6 +22,8 @@ import org.jspecify.annotations.Nullable;
  * <p>{@link #size()} and {@link #allocatedBytes()} ask the host file each time (writes through
  * {@link #hostPath()} by kernel passthrough change it behind our back) and fall back to the last
  * known values when the file cannot be asked (released, backstore closed, I/O error).
+ *
+ * @since 0.1
  */
 public final class HostContent implements dev.agentfs.spi.Content {
   private final HostFsBackstore store;

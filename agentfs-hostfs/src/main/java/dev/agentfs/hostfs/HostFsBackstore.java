@@ -44,6 +44,8 @@ import org.slf4j.LoggerFactory;
  * space is read at most once per {@link Builder#statsInterval} (default 1 s), so a statfs that
  * asks for both within the interval sees consistent numbers. Writes reserve their blocks
  * with fallocate first, so on a full disk they fail with ENOSPC before changing anything.
+ *
+ * @since 0.1
  */
 public final class HostFsBackstore implements Backstore {
   static final Logger LOG = LoggerFactory.getLogger(HostFsBackstore.class);

@@ -11,6 +11,8 @@ import java.nio.file.Path;
  * Makes the host-directory backstore selectable as {@code hostfs:/path/to/dir} from the CLI and
  * configuration files. The argument is the directory, created if missing; the options are the
  * defaults of {@link HostFsBackstore.Builder}.
+ *
+ * @since 0.1
  */
 public final class HostFsBackstoreProvider implements BackstoreProvider {
   @Override

@@ -55,6 +55,8 @@ import ru.serce.jnrfuse.struct.Timespec;
  *
  * <p>Every callback catches everything: an {@link AgentFsException} becomes its negated errno,
  * anything else is logged and becomes {@code -EIO}. Nothing is thrown into native code.
+ *
+ * @since 0.1
  */
 public final class JnrFuseFs extends FuseStubFS {
   private static final Logger LOG = LoggerFactory.getLogger(JnrFuseFs.class);

@@ -26,6 +26,8 @@ import org.jspecify.annotations.Nullable;
  * at once; {@link Configuration#entryTimeout()} and {@link Configuration#attrTimeout()} are
  * not used. {@link Configuration#threads()} of 1 runs libfuse single-threaded; otherwise
  * libfuse2 sizes its own worker pool.
+ *
+ * @since 0.1
  */
 public final class JnrTransportProvider implements TransportProvider {
   private static volatile @Nullable String reason;

@@ -8,6 +8,8 @@ import java.util.Set;
  * The INIT capability bits as one 64-bit set: bits 0..31 travel in {@code flags}, bits 32..63
  * in {@code flags2} (only when FUSE_INIT_EXT is set by both sides). Kept as an enum so granted
  * features can be reported by name on the mount handle and in logs.
+ *
+ * @since 0.1
  */
 public enum InitFlag {
   ASYNC_READ(0),

@@ -7,6 +7,8 @@ import org.jspecify.annotations.Nullable;
  * single source of truth for dispatch, naming and whether the kernel waits for a reply. Codes
  * the table does not know are answered with ENOSYS by the dispatcher so the kernel never
  * waits forever and remembers the operation as unsupported.
+ *
+ * @since 0.1
  */
 public enum Opcode {
   LOOKUP(1, true),

@@ -12,6 +12,8 @@ import java.nio.ByteOrder;
  *
  * <p>All buffers passed here must be in {@link ByteOrder#LITTLE_ENDIAN} order (FUSE uses the
  * host order; every Linux platform this runs on is little-endian).
+ *
+ * @since 0.1
  */
 public final class Wire {
   private Wire() {}

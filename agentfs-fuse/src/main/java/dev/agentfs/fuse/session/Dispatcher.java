@@ -30,6 +30,8 @@ import org.slf4j.LoggerFactory;
  * failure or for a handler that forgot to answer, so a bug in the filesystem never kills the
  * mount or leaves a process hanging. Stateless apart from the INIT result and the in-flight
  * blocking lock waits that INTERRUPT may cancel; one instance serves all workers.
+ *
+ * @since 0.1
  */
 public final class Dispatcher {
   private static final Logger LOG = LoggerFactory.getLogger(Dispatcher.class);

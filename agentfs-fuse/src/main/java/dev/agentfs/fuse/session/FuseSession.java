@@ -35,6 +35,8 @@ import org.slf4j.LoggerFactory;
  * answers a stat, so the caller can use the mount point at once; {@link #close} unmounts
  * (detaching lazily if busy), makes the workers leave their blocking reads, joins them and
  * closes every descriptor. A JVM shutdown hook closes sessions still open at exit.
+ *
+ * @since 0.1
  */
 public final class FuseSession implements MountHandle {
   private static final Logger LOG = LoggerFactory.getLogger(FuseSession.class);

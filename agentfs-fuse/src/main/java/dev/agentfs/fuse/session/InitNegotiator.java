@@ -15,6 +15,8 @@ import dev.agentfs.fuse.protocol.Wire;
  * capabilities requested from what the kernel offers, and max_write/max_pages clamped to the
  * kernel's page limit. Pure: it reads no files and makes no calls, so it is tested on
  * fixtures.
+ *
+ * @since 0.1
  */
 public final class InitNegotiator {
   /** Pages per request when the kernel does not grant MAX_PAGES (FUSE_DEFAULT_MAX_PAGES_PER_REQ). */

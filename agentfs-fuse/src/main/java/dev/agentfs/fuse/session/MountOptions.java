@@ -11,6 +11,8 @@ import java.util.Objects;
  *
  * @param cleanStale lazily unmount a stale FUSE mount found at the mount point
  * @param closeTimeout how long close waits for each shutdown step
+ *
+ * @since 0.1
  */
 public record MountOptions(boolean cleanStale, Duration closeTimeout) {
   public MountOptions {

@@ -12,6 +12,8 @@ import org.jspecify.annotations.Nullable;
  * This process's view of the mount table (/proc/self/mountinfo): which paths are mount
  * points, of what filesystem type, and on which device. Used to refuse mounting over a FUSE
  * mount, to find the connection id for aborting, and to tell whether a mount is still there.
+ *
+ * @since 0.1
  */
 public final class MountTable {
   /** One line of mountinfo. */

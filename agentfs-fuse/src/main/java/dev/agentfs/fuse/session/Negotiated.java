@@ -15,6 +15,8 @@ import java.util.Set;
  * @param maxWrite the largest WRITE the kernel will send
  * @param maxPages the page count answered in max_pages
  * @param out the init_out record that was answered
+ *
+ * @since 0.1
  */
 public record Negotiated(int minor, int kernelMinor, long kernelFlags, long granted,
     int maxWrite, int maxPages, Wire.InitOut out) {

@@ -12,6 +12,8 @@ import org.slf4j.LoggerFactory;
  * throws, and the dispatcher answers EIO for a request its handler left open. The kernel
  * matches answers by {@code unique} on the descriptor the request was read from, so each worker
  * owns one Reply bound to its own descriptor.
+ *
+ * @since 0.1
  */
 public final class Reply {
   /** Where finished messages go: returns the bytes written, or -errno. */

@@ -14,6 +14,8 @@ import jnr.ffi.types.ssize_t;
  * {@link Syscalls} through jnr-ffi bound to libc. Buffers cross as raw addresses (taken from
  * the direct buffer once per call, no copying), which keeps the request path free of
  * allocation; errno is saved by jnr right after each call.
+ *
+ * @since 0.1
  */
 public final class JnrSyscalls implements Syscalls {
   /** The libc functions used; {@code @SaveError} makes jnr capture errno for each. */

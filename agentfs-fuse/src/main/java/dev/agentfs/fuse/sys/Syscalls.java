@@ -8,6 +8,8 @@ import java.nio.ByteBuffer;
  * failure, like the kernel's own syscall convention: no exceptions and no allocation on the
  * request path. Buffers must be direct; the call uses the bytes between position and limit and
  * leaves position and limit untouched.
+ *
+ * @since 0.1
  */
 public interface Syscalls {
   int O_RDONLY = 0;
