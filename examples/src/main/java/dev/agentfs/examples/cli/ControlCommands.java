@@ -236,10 +236,53 @@ final class ControlCommands {
       throws UsageException, AgentFsException {
     Path mount = a.mount("");  // checked by parse
     try (ControlChannel ch = env.connector().open(mount)) {
-      out.print(ch.call(op, params));
+      Progress shown = new Progress(ch, op);
+      String reply = (System.console() != null ? shown : ch).call(op, params);
+      shown.done();
+      out.print(reply);
       out.flush();
     }
     return 0;
+  }
+
+  /**
+   * Shows on a terminal (never when piped) how a long, paged reply is coming in: one stderr
+   * line rewritten per page.
+   */
+  private static final class Progress implements ControlChannel {
+    private final ControlChannel ch;
+    private final Op op;
+    private int pages;
+    private long bytes;
+
+    Progress(ControlChannel ch, Op op) {
+      this.ch = ch;
+      this.op = op;
+    }
+
+    @Override
+    public byte[] exchange(byte[] request) throws AgentFsException {
+      byte[] r = ch.exchange(request);
+      pages++;
+      bytes += r.length;
+      if (pages > 1) {
+        System.err.print("\ragentfs: " + op.name().toLowerCase(java.util.Locale.ROOT) + ": "
+            + pages + " pages, " + (bytes >> 10) + " KiB");
+        System.err.flush();
+      }
+      return r;
+    }
+
+    @Override
+    public String where() {
+      return ch.where();
+    }
+
+    void done() {
+      if (pages > 1) {
+        System.err.println();
+      }
+    }
   }
 
   private static Map<String, String> params(String... kv) {
