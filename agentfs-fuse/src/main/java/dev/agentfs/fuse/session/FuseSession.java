@@ -297,7 +297,14 @@ public final class FuseSession implements MountHandle {
       in.clear();
       int n = sys.read(fd, in);
       if (n >= 0) {
-        dispatcher.dispatch(ctx, n);
+        try {
+          dispatcher.dispatch(ctx, n);
+        } catch (Throwable t) {
+          // dispatch answers every failure itself; this is a failure of that answering (an
+          // Error while logging, say). A dead worker would leave its request hanging for good,
+          // so answer EIO if still owed and keep serving.
+          ctx.reply.abandon(Errno.EIO.code());
+        }
         continue;
       }
       // EINTR/EAGAIN: retry. ENOENT: the request we were about to read was interrupted.

@@ -70,6 +70,17 @@ public final class Reply {
   }
 
   /** Marks a request that takes no answer (FORGET, INTERRUPT) as handled. */
+  /** Last resort after an unexpected failure: answers {@code errno} if still owed, never throws. */
+  void abandon(int errno) {
+    try {
+      if (pending) {
+        error(errno);
+      }
+    } catch (Throwable ignored) {
+      pending = false; // nothing more can be done for this request
+    }
+  }
+
   void none() {
     pending = false;
   }
