@@ -29,10 +29,11 @@ class MountErrnoTest {
       echo r > f0444 && chmod 0444 f0444 && chmod 0644 f0644 ro/f sticky/rootfile
       chmod 0666 sticky/rootfile && chmod 0555 ro && chmod 0666 noexec && chmod 1777 sticky
       chmod 0777 w && chmod 0755 full full/child
+      echo s > suid && chmod 4777 suid && echo s > sgid && chmod 2777 sgid
       """;
 
   private static final String SCRIPT = """
-      import os, errno, sys
+      import os, errno, subprocess, sys
       def t(name, fn):
           try:
               fn()
@@ -95,6 +96,12 @@ class MountErrnoTest {
       t('unlink-missing', lambda: os.unlink('w/missing'))
       t('rmdir-dot', lambda: os.rmdir('w/d/.'))
       t('cleanup-own', lambda: os.unlink('w/own2'))
+      # A write by a non-root caller clears set-id bits; `stat -c %a` asks for the mode alone
+      # (statx STATX_MODE), so a mode the kernel cached before the write would show here.
+      for p in ('suid', 'sgid'):
+          fd = os.open(p, os.O_WRONLY | os.O_APPEND); os.write(fd, b'x'); os.close(fd)
+          print(p, 'mode-after-write', subprocess.run(['stat', '-c', '%a', p],
+              capture_output=True, text=True).stdout.strip())
       """;
 
   @TempDir Path tmp;

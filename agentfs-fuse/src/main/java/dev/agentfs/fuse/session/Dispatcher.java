@@ -526,6 +526,10 @@ public final class Dispatcher {
       throw new AgentFsException(Errno.EINVAL, null, null, "WRITE data past request end");
     }
     Caller c = caller(ctx);
+    // With HANDLE_KILLPRIV_V2 the kernel leaves clearing set-id bits on a write to us but
+    // keeps its cached mode: a stat asking only for the mode would still see S_ISUID.
+    boolean kill = (Wire.WriteIn.writeFlags(in, a) & Wire.FUSE_WRITE_KILL_SUIDGID) != 0
+        && (vfs.getattr(c, node, fh).mode() & 06000) != 0;
     // The filesystem reads the data straight from the request buffer.
     in.limit(data + size).position(data);
     int n;
@@ -533,6 +537,11 @@ public final class Dispatcher {
       n = vfs.write(c, node, fh, offset, in);
     } finally {
       in.clear();
+    }
+    if (kill) {
+      // Attributes only (negative offset): the kernel takes no lock this write holds.
+      ctx.reply.notice(Wire.NOTIFY_INVAL_INODE, new Wire.NotifyInvalInodeOut(node, -1, 0)
+          .encode(ctx.reply.buffer(), Reply.BODY));
     }
     ctx.reply.ok(Wire.WriteOut.encode(ctx.reply.buffer(), Reply.BODY, n));
   }
