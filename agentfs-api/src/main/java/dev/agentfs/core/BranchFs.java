@@ -1677,6 +1677,12 @@ public final class BranchFs implements Vfs {
       if (!n.isReg()) {
         return null;
       }
+      if ((n.mode & (S_ISUID | S_ISGID)) != 0) {
+        // A write by an unprivileged caller must clear these bits (we negotiate
+        // HANDLE_KILLPRIV_V2, so the kernel leaves that to us), but passthrough writes never
+        // reach us: set-id files are served through the filesystem instead.
+        return null;
+      }
       Content ct = n.content;
       boolean exclusive = ct != null && !(ct instanceof LowerContent) && !n.contentShared
           && n.epoch == st.epoch;
