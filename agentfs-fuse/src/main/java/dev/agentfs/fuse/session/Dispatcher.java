@@ -285,7 +285,11 @@ public final class Dispatcher {
       }
       case OPEN -> {
         Wire.OpenIn o = Wire.OpenIn.decode(in, a);
-        long fh = vfs.open(caller(ctx), node, o.flags());
+        Caller c = caller(ctx);
+        int setId = (o.openFlags() & Wire.FUSE_OPEN_KILL_SUIDGID) != 0
+            ? setIdMode(c, node, 0) : 0;
+        long fh = vfs.open(c, node, o.flags());
+        modeMayHaveChanged(r, c, node, fh, setId);
         int id = openFlags(node, fh, o.flags());
         r.ok(Wire.OpenOut.encode(out, Reply.BODY, fh, id > 0 ? Wire.FOPEN_PASSTHROUGH : 0, id));
       }
@@ -408,7 +412,10 @@ public final class Dispatcher {
       }
       case FALLOCATE -> {
         Wire.FallocateIn f = Wire.FallocateIn.decode(in, a);
-        vfs.fallocate(caller(ctx), node, f.fh(), f.mode(), f.offset(), f.length());
+        Caller c = caller(ctx);
+        int setId = setIdMode(c, node, f.fh());
+        vfs.fallocate(c, node, f.fh(), f.mode(), f.offset(), f.length());
+        modeMayHaveChanged(r, c, node, f.fh(), setId);
         r.ok(0);
       }
       case LSEEK -> {
@@ -418,8 +425,11 @@ public final class Dispatcher {
       }
       case COPY_FILE_RANGE, COPY_FILE_RANGE_64 -> {
         Wire.CopyFileRangeIn c = Wire.CopyFileRangeIn.decode(in, a);
-        long n = vfs.copyFileRange(caller(ctx), node, c.fhIn(), c.offIn(), c.nodeidOut(),
+        Caller who = caller(ctx);
+        int setId = setIdMode(who, c.nodeidOut(), c.fhOut());
+        long n = vfs.copyFileRange(who, node, c.fhIn(), c.offIn(), c.nodeidOut(),
             c.fhOut(), c.offOut(), c.len(), (int) c.flags());
+        modeMayHaveChanged(r, who, c.nodeidOut(), c.fhOut(), setId);
         if (op == Opcode.COPY_FILE_RANGE_64) {
           out.putLong(Reply.BODY, n);
           r.ok(Wire.CopyFileRangeOut.SIZE);
@@ -526,10 +536,8 @@ public final class Dispatcher {
       throw new AgentFsException(Errno.EINVAL, null, null, "WRITE data past request end");
     }
     Caller c = caller(ctx);
-    // With HANDLE_KILLPRIV_V2 the kernel leaves clearing set-id bits on a write to us but
-    // keeps its cached mode: a stat asking only for the mode would still see S_ISUID.
-    boolean kill = (Wire.WriteIn.writeFlags(in, a) & Wire.FUSE_WRITE_KILL_SUIDGID) != 0
-        && (vfs.getattr(c, node, fh).mode() & 06000) != 0;
+    int setId = (Wire.WriteIn.writeFlags(in, a) & Wire.FUSE_WRITE_KILL_SUIDGID) != 0
+        ? setIdMode(c, node, fh) : 0;
     // The filesystem reads the data straight from the request buffer.
     in.limit(data + size).position(data);
     int n;
@@ -538,12 +546,35 @@ public final class Dispatcher {
     } finally {
       in.clear();
     }
-    if (kill) {
-      // Attributes only (negative offset): the kernel takes no lock this write holds.
-      ctx.reply.notice(Wire.NOTIFY_INVAL_INODE, new Wire.NotifyInvalInodeOut(node, -1, 0)
-          .encode(ctx.reply.buffer(), Reply.BODY));
-    }
+    modeMayHaveChanged(ctx.reply, c, node, fh, setId);
     ctx.reply.ok(Wire.WriteOut.encode(ctx.reply.buffer(), Reply.BODY, n));
+  }
+
+  /**
+   * With HANDLE_KILLPRIV_V2 the kernel leaves clearing set-id bits on write, O_TRUNC open,
+   * fallocate and copy_file_range to us, and afterwards invalidates only its cached size and
+   * times, not the mode: a stat asking for the mode alone (statx STATX_MODE, as coreutils
+   * stat does) would still see S_ISUID for up to the attribute timeout. So these requests
+   * note the mode before (when it has set-id bits and the caller is not root: only then can
+   * the core clear them) and, if it changed, tell the kernel to drop its cached attributes
+   * before answering.
+   */
+  private int setIdMode(Caller c, long node, long fh) throws AgentFsException {
+    if (c.uid() == 0) {
+      return 0;
+    }
+    int m = vfs.getattr(c, node, fh).mode();
+    return (m & 06000) != 0 ? m : 0;
+  }
+
+  private void modeMayHaveChanged(Reply r, Caller c, long node, long fh, int before)
+      throws AgentFsException {
+    if (before != 0 && vfs.getattr(c, node, fh).mode() != before) {
+      // Attributes only (negative offset): the kernel takes no page or inode lock for it,
+      // so it cannot wait for the request we are serving, and it lands before our answer.
+      r.notice(Wire.NOTIFY_INVAL_INODE,
+          new Wire.NotifyInvalInodeOut(node, -1, 0).encode(r.buffer(), Reply.BODY));
+    }
   }
 
   private void readdir(Context ctx, long node, int a, boolean plus) throws AgentFsException {
