@@ -66,7 +66,7 @@ public final class BranchFs implements Vfs {
     }
 
     boolean readable() {
-      return (flags & O_ACCMODE) != O_WRONLY;
+      return (flags & O_ACCMODE) != O_WRONLY || (flags & O_KERNEL_CACHE_READS) != 0;
     }
 
     boolean writable() {

@@ -11,6 +11,7 @@ import dev.agentfs.vfs.Attr;
 import dev.agentfs.vfs.Caller;
 import dev.agentfs.vfs.Created;
 import dev.agentfs.vfs.FileLock;
+import dev.agentfs.vfs.Modes;
 import dev.agentfs.vfs.SetAttr;
 import dev.agentfs.vfs.Vfs;
 import java.nio.ByteBuffer;
@@ -288,7 +289,7 @@ public final class Dispatcher {
         Caller c = caller(ctx);
         int setId = (o.openFlags() & Wire.FUSE_OPEN_KILL_SUIDGID) != 0
             ? setIdMode(c, node, 0) : 0;
-        long fh = vfs.open(c, node, o.flags());
+        long fh = vfs.open(c, node, coreFlags(o.flags()));
         modeMayHaveChanged(r, c, node, fh, setId);
         int id = openFlags(node, fh, o.flags());
         r.ok(Wire.OpenOut.encode(out, Reply.BODY, fh, id > 0 ? Wire.FOPEN_PASSTHROUGH : 0, id));
@@ -301,12 +302,13 @@ public final class Dispatcher {
       case CREATE -> {
         Wire.CreateIn c = Wire.CreateIn.decode(in, a);
         byte[] name = name(in, a + Wire.CreateIn.SIZE, end);
-        created(r, vfs.create(caller(ctx), node, name, c.mode(), c.flags(), c.umask()),
-            c.flags());
+        created(r, vfs.create(caller(ctx), node, name, c.mode(), coreFlags(c.flags()),
+            c.umask()), c.flags());
       }
       case TMPFILE -> {
         Wire.CreateIn c = Wire.CreateIn.decode(in, a);
-        created(r, vfs.tmpfile(caller(ctx), node, c.mode(), c.flags(), c.umask()), c.flags());
+        created(r, vfs.tmpfile(caller(ctx), node, c.mode(), coreFlags(c.flags()), c.umask()),
+            c.flags());
       }
       case READ -> read(ctx, node, a);
       case WRITE -> write(ctx, node, a, end);
@@ -548,6 +550,22 @@ public final class Dispatcher {
     }
     modeMayHaveChanged(ctx.reply, c, node, fh, setId);
     ctx.reply.ok(Wire.WriteOut.encode(ctx.reply.buffer(), Reply.BODY, n));
+  }
+
+  /**
+   * The open flags the filesystem sees. With the writeback cache the kernel owns the file's
+   * size and write positions: it turns O_APPEND writes into writes at its own end of file and
+   * flushes whole pages at their real offsets, so the handle must not append again (that
+   * wrote pages after the end and lost data); and it fills partially written pages with READs
+   * through the handle it writes with, also one opened O_WRONLY. libfuse's reference servers
+   * make the same two adjustments.
+   */
+  private int coreFlags(int flags) {
+    Negotiated n = negotiated;
+    if (n == null || !n.has(InitFlag.WRITEBACK_CACHE)) {
+      return flags;
+    }
+    return (flags & ~Modes.O_APPEND) | Modes.O_KERNEL_CACHE_READS;
   }
 
   /**
