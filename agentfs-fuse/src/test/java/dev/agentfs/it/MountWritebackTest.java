@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.agentfs.Feature;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,7 +46,8 @@ class MountWritebackTest {
   void setUp() throws Exception {
     Fuse.require();
     assumeTrue(Proc.has("python3"), "python3 is not installed");
-    m = Fuse.mount(tmp, b -> b.enable(Feature.WRITEBACK_CACHE));
+    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+    m = Fuse.mount(tmp, b -> b.enable(Feature.WRITEBACK_CACHE, Feature.ALLOW_OTHER));
   }
 
   @AfterEach
@@ -63,5 +65,41 @@ class MountWritebackTest {
         expected);
     assertEquals(expected, Proc.python(m.dir(), SCRIPT).ok().out());
     assertEquals("0123456789ZQ", m.fs().main().readString("/g"));
+  }
+
+  /** Root creates a 0666 file; another uid, with write permission only, runs this. */
+  private static final String NON_OWNER = """
+      import os, errno
+      def t(name, fn):
+          try:
+              fn(); print(name, 'OK')
+          except OSError as e:
+              print(name, errno.errorcode[e.errno])
+      t('utime-now-now', lambda: os.utime('pub', None))
+      t('utime-explicit', lambda: os.utime('pub', (1, 1)))
+      def append():
+          fd = os.open('pub', os.O_WRONLY | os.O_APPEND); os.write(fd, b'x'); os.fsync(fd); os.close(fd)
+      t('append-fsync', append)
+      """;
+
+  /** pjdfstest utimensat/06.t: UTIME_NOW for both needs only write permission. */
+  @Test
+  void nonOwnerWithWritePermissionMatchesExt4() throws Exception {
+    assumeTrue(Proc.has("setpriv"), "setpriv is not installed");
+    Path nativeDir = Files.createDirectory(tmp.resolve("native"));
+    Files.writeString(tmp.resolve("nonowner.py"), NON_OWNER);
+    String py = "python3 " + tmp.resolve("nonowner.py");
+    String out = null;
+    for (Path dir : new Path[] {nativeDir, m.dir()}) {
+      Proc.sh(dir, "echo d > pub && chmod 0666 pub").ok();
+      String o = Proc.shAs(dir, 65534, 65534, py).ok().out();
+      if (out == null) {
+        assertEquals("utime-now-now OK\nutime-explicit EPERM\n"
+            + "append-fsync OK\n", o);
+        out = o;
+      } else {
+        assertEquals(out, o);
+      }
+    }
   }
 }

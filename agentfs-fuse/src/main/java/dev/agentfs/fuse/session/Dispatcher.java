@@ -73,6 +73,8 @@ public final class Dispatcher {
   private final long attrNs;
   private final long negativeNs;
   private final Consumer<Negotiated> onInit;
+  /** default_permissions: the kernel ran setattr_prepare's ownership checks already. */
+  private final boolean kernelChecksPermissions;
   private volatile @Nullable Negotiated negotiated;
   private volatile boolean destroyed;
   /** Set once INIT granted FUSE_PASSTHROUGH. */
@@ -93,6 +95,7 @@ public final class Dispatcher {
     this.attrNs = nanos(config.attrTimeout());
     this.negativeNs = nanos(config.negativeTimeout());
     this.onInit = onInit;
+    this.kernelChecksPermissions = config.has(dev.agentfs.Feature.DEFAULT_PERMISSIONS);
   }
 
   private static long nanos(Duration d) {
@@ -225,11 +228,16 @@ public final class Dispatcher {
       case SETATTR -> {
         Wire.SetattrIn s = Wire.SetattrIn.decode(in, a);
         long fh = (s.valid() & Wire.FATTR_FH) != 0 ? s.fh() : 0;
-        SetAttr set = new SetAttr((int) (s.valid() & SETATTR_PASSED), s.mode(), s.uid(), s.gid(),
+        Caller c = caller(ctx);
+        int valid = (int) (s.valid() & SETATTR_PASSED);
+        if (utimeNowSentAsTime(c, node, fh, valid)) {
+          valid |= Wire.FATTR_MTIME_NOW;
+        }
+        SetAttr set = new SetAttr(valid, s.mode(), s.uid(), s.gid(),
             s.size(), s.atime() * 1_000_000_000L + s.atimensec(),
             s.mtime() * 1_000_000_000L + s.mtimensec(),
             s.ctime() * 1_000_000_000L + s.ctimensec());
-        attr(r, vfs.setattr(caller(ctx), node, fh, set));
+        attr(r, vfs.setattr(c, node, fh, set));
       }
       case READLINK -> bytesReply(r, vfs.readlink(caller(ctx), node));
       case SYMLINK -> {
@@ -550,6 +558,26 @@ public final class Dispatcher {
     }
     modeMayHaveChanged(ctx.reply, c, node, fh, setId);
     ctx.reply.ok(Wire.WriteOut.encode(ctx.reply.buffer(), Reply.BODY, n));
+  }
+
+  /**
+   * With the writeback cache the kernel keeps mtime itself and sends utimensat's UTIME_NOW for
+   * mtime as an explicit time (no FATTR_MTIME_NOW); atime keeps FATTR_ATIME_NOW. An explicit
+   * time needs ownership, UTIME_NOW for both only write permission, so the core would refuse
+   * a non-owner's utimensat(NOW, NOW) (pjdfstest utimensat/06.t). With default_permissions the
+   * kernel has already refused any explicit time to a non-owner, so atime-now plus an
+   * explicit mtime from a non-owner can only be NOW for both: it is passed on as such.
+   */
+  private boolean utimeNowSentAsTime(Caller c, long node, long fh, int valid)
+      throws AgentFsException {
+    int nowAtimeExplicitMtime = Wire.FATTR_ATIME | Wire.FATTR_ATIME_NOW | Wire.FATTR_MTIME;
+    if (!kernelChecksPermissions || c.uid() == 0
+        || (valid & (nowAtimeExplicitMtime | Wire.FATTR_MTIME_NOW)) != nowAtimeExplicitMtime) {
+      return false;
+    }
+    Negotiated n = negotiated;
+    return n != null && n.has(InitFlag.WRITEBACK_CACHE)
+        && vfs.getattr(c, node, fh).uid() != c.uid();
   }
 
   /**
