@@ -80,9 +80,17 @@ class MountWritebackTest {
       def append():
           fd = os.open('pub', os.O_WRONLY | os.O_APPEND); os.write(fd, b'x'); os.fsync(fd); os.close(fd)
       t('append-fsync', append)
+      t('truncate', lambda: os.truncate('pub', 1))
+      def write_close(p):
+          fd = os.open(p, os.O_WRONLY); os.write(fd, b'y'); os.close(fd)
+      t('write-close-setid', lambda: write_close('sid'))
+      print('sid mode', oct(os.stat('sid').st_mode & 0o7777))
       """;
 
-  /** pjdfstest utimensat/06.t: UTIME_NOW for both needs only write permission. */
+  /**
+   * pjdfstest utimensat/06.t: UTIME_NOW for both needs only write permission; so do truncate
+   * and writes, whose mtime the writeback kernel sends as an explicit time.
+   */
   @Test
   void nonOwnerWithWritePermissionMatchesExt4() throws Exception {
     assumeTrue(Proc.has("setpriv"), "setpriv is not installed");
@@ -91,11 +99,11 @@ class MountWritebackTest {
     String py = "python3 " + tmp.resolve("nonowner.py");
     String out = null;
     for (Path dir : new Path[] {nativeDir, m.dir()}) {
-      Proc.sh(dir, "echo d > pub && chmod 0666 pub").ok();
+      Proc.sh(dir, "echo d > pub && chmod 0666 pub && echo s > sid && chmod 6777 sid").ok();
       String o = Proc.shAs(dir, 65534, 65534, py).ok().out();
       if (out == null) {
-        assertEquals("utime-now-now OK\nutime-explicit EPERM\n"
-            + "append-fsync OK\n", o);
+        assertEquals("utime-now-now OK\nutime-explicit EPERM\nappend-fsync OK\ntruncate OK\n"
+            + "write-close-setid OK\nsid mode 0o777\n", o);
         out = o;
       } else {
         assertEquals(out, o);

@@ -230,7 +230,7 @@ public final class Dispatcher {
         long fh = (s.valid() & Wire.FATTR_FH) != 0 ? s.fh() : 0;
         Caller c = caller(ctx);
         int valid = (int) (s.valid() & SETATTR_PASSED);
-        if (utimeNowSentAsTime(c, node, fh, valid)) {
+        if (kernelTimeSentAsExplicit(c, node, fh, valid)) {
           valid |= Wire.FATTR_MTIME_NOW;
         }
         SetAttr set = new SetAttr(valid, s.mode(), s.uid(), s.gid(),
@@ -561,18 +561,21 @@ public final class Dispatcher {
   }
 
   /**
-   * With the writeback cache the kernel keeps mtime itself and sends utimensat's UTIME_NOW for
-   * mtime as an explicit time (no FATTR_MTIME_NOW); atime keeps FATTR_ATIME_NOW. An explicit
-   * time needs ownership, UTIME_NOW for both only write permission, so the core would refuse
-   * a non-owner's utimensat(NOW, NOW) (pjdfstest utimensat/06.t). With default_permissions the
-   * kernel has already refused any explicit time to a non-owner, so atime-now plus an
-   * explicit mtime from a non-owner can only be NOW for both: it is passed on as such.
+   * With the writeback cache the kernel keeps mtime itself and sends it as an explicit time
+   * (FATTR_MTIME without FATTR_MTIME_NOW): for utimensat's UTIME_NOW (atime keeps
+   * FATTR_ATIME_NOW), with a truncate, and when it flushes the mtime of cached writes (on
+   * close, fsync). An explicit time needs ownership, so the core refused all of these to a
+   * non-owner with write permission (pjdfstest utimensat/06.t; truncate and close failing
+   * with EPERM). With default_permissions the kernel has already refused any user-given
+   * explicit time to a non-owner, so an explicit mtime (without an explicit atime) from a
+   * non-owner can only be such a kernel-chosen time: it is passed on as "now", which needs
+   * write permission only and is the same instant up to the flush delay.
    */
-  private boolean utimeNowSentAsTime(Caller c, long node, long fh, int valid)
+  private boolean kernelTimeSentAsExplicit(Caller c, long node, long fh, int valid)
       throws AgentFsException {
-    int nowAtimeExplicitMtime = Wire.FATTR_ATIME | Wire.FATTR_ATIME_NOW | Wire.FATTR_MTIME;
     if (!kernelChecksPermissions || c.uid() == 0
-        || (valid & (nowAtimeExplicitMtime | Wire.FATTR_MTIME_NOW)) != nowAtimeExplicitMtime) {
+        || (valid & (Wire.FATTR_MTIME | Wire.FATTR_MTIME_NOW)) != Wire.FATTR_MTIME
+        || (valid & (Wire.FATTR_ATIME | Wire.FATTR_ATIME_NOW)) == Wire.FATTR_ATIME) {
       return false;
     }
     Negotiated n = negotiated;
