@@ -68,7 +68,7 @@ public final class BranchFs implements Vfs {
     }
 
     boolean readable() {
-      return (flags & O_ACCMODE) != O_WRONLY;
+      return (flags & O_ACCMODE) != O_WRONLY || (flags & O_KERNEL_CACHE_READS) != 0;
     }
 
     boolean writable() {
@@ -1759,6 +1759,12 @@ public final class BranchFs implements Vfs {
     return shared(() -> {
       Inode n = node(ino);
       if (!n.isReg()) {
+        return null;
+      }
+      if ((n.mode & (S_ISUID | S_ISGID)) != 0) {
+        // A write by an unprivileged caller must clear these bits (we negotiate
+        // HANDLE_KILLPRIV_V2, so the kernel leaves that to us), but passthrough writes never
+        // reach us: set-id files are served through the filesystem instead.
         return null;
       }
       Content ct = n.content;

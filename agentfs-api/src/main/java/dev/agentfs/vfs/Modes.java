@@ -33,6 +33,13 @@ public final class Modes {
   public static final int O_DIRECTORY = 0200000;
   public static final int O_NOFOLLOW = 0400000;
   public static final int O_NOATIME = 01000000;
+  /**
+   * Not a Linux flag (bit 30 is unused by open(2)): the kernel's page cache may READ through
+   * this handle even if it was opened write-only. With the FUSE writeback cache the kernel
+   * fills partially written pages with READs on whichever handle it writes through; a user's
+   * read(2) of a write-only descriptor is refused by the VFS before it reaches us.
+   */
+  public static final int O_KERNEL_CACHE_READS = 1 << 30;
 
   /** access(2) masks. */
   public static final int F_OK = 0;

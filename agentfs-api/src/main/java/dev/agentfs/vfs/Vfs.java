@@ -128,7 +128,8 @@ public interface Vfs {
   /**
    * Kernel passthrough: the host file that may serve reads and writes of regular file
    * {@code ino} directly, without further calls into this filesystem, or null when the bytes
-   * are shared with a snapshot (and {@code forWrite} is false) or are not in a host file.
+   * are shared with a snapshot (and {@code forWrite} is false), are not in a host file, or
+   * the file is set-user/group-ID (a write must clear those bits, so it must reach us).
    * For a write the filesystem first unshares the bytes, so kernel writes can never reach a
    * snapshot. The returned file stays this inode's until {@link #releaseBacking}; a snapshot
    * taken meanwhile gets its own copy of it.

@@ -29,10 +29,12 @@ class MountErrnoTest {
       echo r > f0444 && chmod 0444 f0444 && chmod 0644 f0644 ro/f sticky/rootfile
       chmod 0666 sticky/rootfile && chmod 0555 ro && chmod 0666 noexec && chmod 1777 sticky
       chmod 0777 w && chmod 0755 full full/child
+      echo s > suid && chmod 4777 suid && echo s > sgid && chmod 2777 sgid
+      for f in trunc falloc cfr; do echo s > sid-$f && chmod 6777 sid-$f; done
       """;
 
   private static final String SCRIPT = """
-      import os, errno, sys
+      import os, errno, subprocess, sys
       def t(name, fn):
           try:
               fn()
@@ -95,6 +97,20 @@ class MountErrnoTest {
       t('unlink-missing', lambda: os.unlink('w/missing'))
       t('rmdir-dot', lambda: os.rmdir('w/d/.'))
       t('cleanup-own', lambda: os.unlink('w/own2'))
+      # A write by a non-root caller clears set-id bits; `stat -c %a` asks for the mode alone
+      # (statx STATX_MODE), so a mode the kernel cached before the write would show here.
+      def mode_only(p):
+          return subprocess.run(['stat', '-c', '%a', p], capture_output=True, text=True).stdout.strip()
+      for p in ('suid', 'sgid'):
+          fd = os.open(p, os.O_WRONLY | os.O_APPEND); os.write(fd, b'x'); os.close(fd)
+          print(p, 'mode-after-write', mode_only(p))
+      os.close(os.open('sid-trunc', os.O_WRONLY | os.O_TRUNC))
+      print('sid-trunc mode-after-open-trunc', mode_only('sid-trunc'))
+      fd = os.open('sid-falloc', os.O_WRONLY); os.posix_fallocate(fd, 0, 8192); os.close(fd)
+      print('sid-falloc mode-after-fallocate', mode_only('sid-falloc'))
+      src = os.open('f0644', os.O_RDONLY); fd = os.open('sid-cfr', os.O_WRONLY)
+      t('copy-file-range', lambda: os.copy_file_range(src, fd, 1, 0, 0)); os.close(fd); os.close(src)
+      print('sid-cfr mode-after-copy-file-range', mode_only('sid-cfr'))
       """;
 
   @TempDir Path tmp;

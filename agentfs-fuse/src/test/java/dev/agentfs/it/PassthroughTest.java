@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.agentfs.AgentFs;
 import dev.agentfs.Branch;
+import dev.agentfs.Feature;
 import dev.agentfs.Passthrough;
 import dev.agentfs.fuse.session.FuseSession;
 import dev.agentfs.hostfs.HostFsBackstore;
@@ -16,6 +17,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.util.Map;
 import java.util.Random;
@@ -132,6 +134,34 @@ class PassthroughTest {
       Files.writeString(mnt.resolve("f"), "two", StandardOpenOption.APPEND);
       assertEquals("onetwo", Files.readString(mnt.resolve("f")));
       assertEquals("one", fs.createBranch("b", snap).readString("/f"));
+    }
+  }
+
+  /**
+   * pjdfstest chmod/12.t: a write by a non-owner clears S_ISUID/S_ISGID. With HANDLE_KILLPRIV_V2
+   * the kernel leaves that to the server, but passthrough writes never reach it, so set-id
+   * files must not be opened in passthrough.
+   */
+  @Test
+  void unprivilegedWriteClearsSetIdBitsAsOnExt4() throws Exception {
+    org.junit.jupiter.api.Assumptions.assumeTrue(Proc.has("setpriv"), "setpriv is not installed");
+    Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
+    try (AgentFs fs = AgentFs.builder().backstore(HostFsBackstore.open(tmp.resolve("store")))
+        .passthrough(Passthrough.REQUIRED).enable(Feature.ALLOW_OTHER).build();
+        MountHandle h = fs.mount(mnt)) {
+      for (String mode : new String[] {"4777", "2777", "6777"}) {
+        Proc.sh(mnt, "rm -f f && touch f && chmod " + mode + " f").ok();
+        Proc.shAs(mnt, 65534, 65534, "echo x >> f").ok();
+        String after = Proc.sh(mnt, "stat -c %a f").ok().out().trim();
+        assertEquals("777", after, "mode " + mode + " after a non-owner write");
+        assertEquals(0777, fs.main().stat("/f").mode() & 07777);
+      }
+      // Ordinary files still take the passthrough path.
+      FuseSession s = FuseSession.live(mnt);
+      assertNotNull(s);
+      long writes = count(s, "WRITE");
+      Files.writeString(mnt.resolve("plain"), "x");
+      assertEquals(writes, count(s, "WRITE"), "a plain file's write must bypass the engine");
     }
   }
 

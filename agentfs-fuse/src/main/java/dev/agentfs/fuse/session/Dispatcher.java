@@ -11,6 +11,7 @@ import dev.agentfs.vfs.Attr;
 import dev.agentfs.vfs.Caller;
 import dev.agentfs.vfs.Created;
 import dev.agentfs.vfs.FileLock;
+import dev.agentfs.vfs.Modes;
 import dev.agentfs.vfs.SetAttr;
 import dev.agentfs.vfs.Vfs;
 import java.nio.ByteBuffer;
@@ -74,6 +75,8 @@ public final class Dispatcher {
   private final long attrNs;
   private final long negativeNs;
   private final Consumer<Negotiated> onInit;
+  /** default_permissions: the kernel ran setattr_prepare's ownership checks already. */
+  private final boolean kernelChecksPermissions;
   private volatile @Nullable Negotiated negotiated;
   private volatile boolean destroyed;
   /** Set once INIT granted FUSE_PASSTHROUGH. */
@@ -94,6 +97,7 @@ public final class Dispatcher {
     this.attrNs = nanos(config.attrTimeout());
     this.negativeNs = nanos(config.negativeTimeout());
     this.onInit = onInit;
+    this.kernelChecksPermissions = config.has(dev.agentfs.Feature.DEFAULT_PERMISSIONS);
   }
 
   private static long nanos(Duration d) {
@@ -226,11 +230,16 @@ public final class Dispatcher {
       case SETATTR -> {
         Wire.SetattrIn s = Wire.SetattrIn.decode(in, a);
         long fh = (s.valid() & Wire.FATTR_FH) != 0 ? s.fh() : 0;
-        SetAttr set = new SetAttr((int) (s.valid() & SETATTR_PASSED), s.mode(), s.uid(), s.gid(),
+        Caller c = caller(ctx);
+        int valid = (int) (s.valid() & SETATTR_PASSED);
+        if (kernelTimeSentAsExplicit(c, node, fh, valid)) {
+          valid |= Wire.FATTR_MTIME_NOW;
+        }
+        SetAttr set = new SetAttr(valid, s.mode(), s.uid(), s.gid(),
             s.size(), s.atime() * 1_000_000_000L + s.atimensec(),
             s.mtime() * 1_000_000_000L + s.mtimensec(),
             s.ctime() * 1_000_000_000L + s.ctimensec());
-        attr(r, node, vfs.setattr(caller(ctx), node, fh, set));
+        attr(r, node, vfs.setattr(c, node, fh, set));
       }
       case READLINK -> bytesReply(r, vfs.readlink(caller(ctx), node));
       case SYMLINK -> {
@@ -287,7 +296,11 @@ public final class Dispatcher {
       }
       case OPEN -> {
         Wire.OpenIn o = Wire.OpenIn.decode(in, a);
-        long fh = vfs.open(caller(ctx), node, o.flags());
+        Caller c = caller(ctx);
+        int setId = (o.openFlags() & Wire.FUSE_OPEN_KILL_SUIDGID) != 0
+            ? setIdMode(c, node, 0) : 0;
+        long fh = vfs.open(c, node, coreFlags(o.flags()));
+        modeMayHaveChanged(r, c, node, fh, setId);
         int id = openFlags(node, fh, o.flags());
         // KEEP_CACHE: the page cache stays valid across opens; changes the kernel does not
         // make itself arrive as invalidation notices.
@@ -304,12 +317,13 @@ public final class Dispatcher {
       case CREATE -> {
         Wire.CreateIn c = Wire.CreateIn.decode(in, a);
         byte[] name = name(in, a + Wire.CreateIn.SIZE, end);
-        created(r, node, vfs.create(caller(ctx), node, name, c.mode(), c.flags(), c.umask()),
-            c.flags());
+        created(r, node, vfs.create(caller(ctx), node, name, c.mode(), coreFlags(c.flags()),
+            c.umask()), c.flags());
       }
       case TMPFILE -> {
         Wire.CreateIn c = Wire.CreateIn.decode(in, a);
-        created(r, node, vfs.tmpfile(caller(ctx), node, c.mode(), c.flags(), c.umask()),
+        created(r, node, vfs.tmpfile(caller(ctx), node, c.mode(), coreFlags(c.flags()),
+            c.umask()),
             c.flags());
       }
       case READ -> read(ctx, node, a);
@@ -416,7 +430,10 @@ public final class Dispatcher {
       }
       case FALLOCATE -> {
         Wire.FallocateIn f = Wire.FallocateIn.decode(in, a);
-        vfs.fallocate(caller(ctx), node, f.fh(), f.mode(), f.offset(), f.length());
+        Caller c = caller(ctx);
+        int setId = setIdMode(c, node, f.fh());
+        vfs.fallocate(c, node, f.fh(), f.mode(), f.offset(), f.length());
+        modeMayHaveChanged(r, c, node, f.fh(), setId);
         r.ok(0);
       }
       case LSEEK -> {
@@ -426,8 +443,11 @@ public final class Dispatcher {
       }
       case COPY_FILE_RANGE, COPY_FILE_RANGE_64 -> {
         Wire.CopyFileRangeIn c = Wire.CopyFileRangeIn.decode(in, a);
-        long n = vfs.copyFileRange(caller(ctx), node, c.fhIn(), c.offIn(), c.nodeidOut(),
+        Caller who = caller(ctx);
+        int setId = setIdMode(who, c.nodeidOut(), c.fhOut());
+        long n = vfs.copyFileRange(who, node, c.fhIn(), c.offIn(), c.nodeidOut(),
             c.fhOut(), c.offOut(), c.len(), (int) c.flags());
+        modeMayHaveChanged(r, who, c.nodeidOut(), c.fhOut(), setId);
         if (op == Opcode.COPY_FILE_RANGE_64) {
           out.putLong(Reply.BODY, n);
           r.ok(Wire.CopyFileRangeOut.SIZE);
@@ -561,6 +581,8 @@ public final class Dispatcher {
       throw new AgentFsException(Errno.EINVAL, null, null, "WRITE data past request end");
     }
     Caller c = caller(ctx);
+    int setId = (Wire.WriteIn.writeFlags(in, a) & Wire.FUSE_WRITE_KILL_SUIDGID) != 0
+        ? setIdMode(c, node, fh) : 0;
     // The filesystem reads the data straight from the request buffer.
     in.limit(data + size).position(data);
     int n;
@@ -569,7 +591,74 @@ public final class Dispatcher {
     } finally {
       in.clear();
     }
+    modeMayHaveChanged(ctx.reply, c, node, fh, setId);
     ctx.reply.ok(Wire.WriteOut.encode(ctx.reply.buffer(), Reply.BODY, n));
+  }
+
+  /**
+   * With the writeback cache the kernel keeps mtime itself and sends it as an explicit time
+   * (FATTR_MTIME without FATTR_MTIME_NOW): for utimensat's UTIME_NOW (atime keeps
+   * FATTR_ATIME_NOW), with a truncate, and when it flushes the mtime of cached writes (on
+   * close, fsync). An explicit time needs ownership, so the core refused all of these to a
+   * non-owner with write permission (pjdfstest utimensat/06.t; truncate and close failing
+   * with EPERM). With default_permissions the kernel has already refused any user-given
+   * explicit time to a non-owner, so an explicit mtime (without an explicit atime) from a
+   * non-owner can only be such a kernel-chosen time: it is passed on as "now", which needs
+   * write permission only and is the same instant up to the flush delay.
+   */
+  private boolean kernelTimeSentAsExplicit(Caller c, long node, long fh, int valid)
+      throws AgentFsException {
+    if (!kernelChecksPermissions || c.uid() == 0
+        || (valid & (Wire.FATTR_MTIME | Wire.FATTR_MTIME_NOW)) != Wire.FATTR_MTIME
+        || (valid & (Wire.FATTR_ATIME | Wire.FATTR_ATIME_NOW)) == Wire.FATTR_ATIME) {
+      return false;
+    }
+    Negotiated n = negotiated;
+    return n != null && n.has(InitFlag.WRITEBACK_CACHE)
+        && vfs.getattr(c, node, fh).uid() != c.uid();
+  }
+
+  /**
+   * The open flags the filesystem sees. With the writeback cache the kernel owns the file's
+   * size and write positions: it turns O_APPEND writes into writes at its own end of file and
+   * flushes whole pages at their real offsets, so the handle must not append again (that
+   * wrote pages after the end and lost data); and it fills partially written pages with READs
+   * through the handle it writes with, also one opened O_WRONLY. libfuse's reference servers
+   * make the same two adjustments.
+   */
+  private int coreFlags(int flags) {
+    Negotiated n = negotiated;
+    if (n == null || !n.has(InitFlag.WRITEBACK_CACHE)) {
+      return flags;
+    }
+    return (flags & ~Modes.O_APPEND) | Modes.O_KERNEL_CACHE_READS;
+  }
+
+  /**
+   * With HANDLE_KILLPRIV_V2 the kernel leaves clearing set-id bits on write, O_TRUNC open,
+   * fallocate and copy_file_range to us, and afterwards invalidates only its cached size and
+   * times, not the mode: a stat asking for the mode alone (statx STATX_MODE, as coreutils
+   * stat does) would still see S_ISUID for up to the attribute timeout. So these requests
+   * note the mode before (when it has set-id bits and the caller is not root: only then can
+   * the core clear them) and, if it changed, tell the kernel to drop its cached attributes
+   * before answering.
+   */
+  private int setIdMode(Caller c, long node, long fh) throws AgentFsException {
+    if (c.uid() == 0) {
+      return 0;
+    }
+    int m = vfs.getattr(c, node, fh).mode();
+    return (m & 06000) != 0 ? m : 0;
+  }
+
+  private void modeMayHaveChanged(Reply r, Caller c, long node, long fh, int before)
+      throws AgentFsException {
+    if (before != 0 && vfs.getattr(c, node, fh).mode() != before) {
+      // Attributes only (negative offset): the kernel takes no page or inode lock for it,
+      // so it cannot wait for the request we are serving, and it lands before our answer.
+      r.notice(Wire.NOTIFY_INVAL_INODE,
+          new Wire.NotifyInvalInodeOut(node, -1, 0).encode(r.buffer(), Reply.BODY));
+    }
   }
 
   private void readdir(Context ctx, long node, int a, boolean plus) throws AgentFsException {

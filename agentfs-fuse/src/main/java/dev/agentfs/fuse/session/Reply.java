@@ -69,6 +69,23 @@ public final class Reply {
     send(0, -errno);
   }
 
+  /**
+   * Sends the {@code bodyLen} bytes written at {@link #BODY} as a notice (unique 0, the notify
+   * code in the error field) ahead of the answer, which stays pending. Only for notices the
+   * kernel handles without locks a request in flight may hold (INVAL_INODE with a negative
+   * offset: attributes only); the others go through the notifier thread.
+   */
+  void notice(int code, int bodyLen) {
+    int len = BODY + bodyLen;
+    Wire.OutHeader.encode(out, 0, len, code, 0);
+    out.limit(len).position(0);
+    int r = channel.send(out);
+    out.clear();
+    if (r < 0 && r != -2 && r != -19) {
+      LOG.warn("notice {} while serving {} failed: errno {}", code, Opcode.nameOf(opcode), -r);
+    }
+  }
+
   /** Marks a request that takes no answer (FORGET, INTERRUPT) as handled. */
   /** Last resort after an unexpected failure: answers {@code errno} if still owed, never throws. */
   void abandon(int errno) {

@@ -17,7 +17,7 @@ public final class Main {
 
       commands:
         demo                         two agents, a rollback and a commit on a sample workspace
-        mount [OPTIONS] MOUNTPOINT   mount in the foreground until SIGINT/SIGTERM
+        mount [OPTIONS] MOUNTPOINT   mount in the foreground until SIGINT/SIGTERM or unmount
             --backstore SPEC         where content lives: memory (default), hostfs:DIR
             --lower DIR              overlay: read DIR through, never modify it
             --threads N              FUSE worker threads (default: CPU count, 2..8)

@@ -65,7 +65,11 @@ final class MountCommand {
           .put("features", List.copyOf(new java.util.TreeSet<>(m.grantedFeatures()))));
       out.flush();
       try {
-        stop.await();
+        // Also stop when the mount goes away without us (agentfs unmount, umount -l, a
+        // killed connection): a process serving nothing must not linger.
+        while (!stop.await(250, java.util.concurrent.TimeUnit.MILLISECONDS) && m.isAlive()) {
+          // keep serving
+        }
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }

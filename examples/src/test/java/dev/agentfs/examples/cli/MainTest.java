@@ -6,9 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import dev.agentfs.junit.AgentFsExtension;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class MainTest {
   private final ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -139,5 +144,27 @@ class MainTest {
   void mountWithoutMountPointSaysWhy() {
     assertEquals(2, run("mount"));
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("mount needs a MOUNTPOINT"));
+  }
+
+  @Test
+  void mountReturnsWhenUnmountedFromOutside(@TempDir Path tmp) throws Exception {
+    Assumptions.assumeTrue(Files.isWritable(Path.of("/dev/fuse"))
+        && "root".equals(System.getProperty("user.name")), "needs /dev/fuse and root");
+    Path mp = Files.createDirectory(tmp.resolve("mnt"));
+    Thread t = new Thread(() -> run("mount", mp.toString()));
+    t.start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (lines().stream().noneMatch(l -> l.contains("\"mounted\"")) && t.isAlive()
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertTrue(lines().stream().anyMatch(l -> l.contains("\"mounted\"")), lines().toString());
+    ByteArrayOutputStream o2 = new ByteArrayOutputStream();
+    assertEquals(0, Main.run(new String[] {"unmount", mp.toString()},
+        new PrintStream(o2, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8)));
+    t.join(TimeUnit.SECONDS.toMillis(10));
+    assertTrue(!t.isAlive(), "mount must return once its mount is gone");
+    assertTrue(lines().get(lines().size() - 1).contains("\"unmounted\""), lines().toString());
   }
 }
