@@ -65,7 +65,7 @@ final class Chart {
       g.fillRect(0, 0, width, height);
       g.setColor(Color.BLACK);
       g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 16));
-      g.drawString("AgentFS time relative to native (median; log scale, lower is better)",
+      g.drawString("AgentFS speed relative to native (median; log scale, higher is better)",
           left - 150, 28);
 
       // Legend.
@@ -97,7 +97,7 @@ final class Chart {
           g.drawString(label, x - fm.stringWidth(label) / 2, plotBottom + 16);
         }
       }
-      g.drawString("× native time", left + plotW / 2 - 40, plotBottom + 36);
+      g.drawString("× native speed", left + plotW / 2 - 40, plotBottom + 36);
 
       // Bars.
       int x0 = xOf(Math.max(logLo, 0), logLo, logHi, left, plotW);
