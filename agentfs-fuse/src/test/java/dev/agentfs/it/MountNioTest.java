@@ -166,7 +166,7 @@ class MountNioTest {
   @Test
   void largeFileRoundTripWithChecksum() throws Exception {
     Path f = root.resolve("big.bin");
-    long size = 256L << 20;
+    long size = 1L << 30; // 1 GiB, as issue #4 asks
     byte[] block = new byte[4 << 20];
     new Random(42).nextBytes(block);
     MessageDigest w = MessageDigest.getInstance("SHA-256");
