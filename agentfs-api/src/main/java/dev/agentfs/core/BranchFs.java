@@ -671,7 +671,7 @@ public final class BranchFs implements Vfs {
     boolean priv = privileged(c);
     boolean owner = priv || c.uid() == n.uid;
     // Check everything first (setattr_prepare), then apply: a refused call changes nothing.
-    if (s.has(SetAttr.MODE) && !owner) {
+    if (s.has(SetAttr.MODE) && !owner && !killPrivOnly(c, n, s.mode())) {
       throw err(Errno.EPERM, path(n.ino));
     }
     int newUid = s.has(SetAttr.UID) ? s.uid() : n.uid;
@@ -759,6 +759,26 @@ public final class BranchFs implements Vfs {
       }
     }
     n.ctime = s.has(SetAttr.CTIME) ? s.ctimeNs() : t;
+  }
+
+  /**
+   * A mode change that only drops set-id bits, asked by a caller who may write the file: what
+   * a kernel without FUSE killpriv support (libfuse2) sends on a non-owner's write, as that
+   * writer. Linux clears the bits for such a writer, so it is allowed.
+   */
+  private boolean killPrivOnly(Caller c, Inode n, int mode) {
+    int old = n.mode & 07777;
+    int want = mode & 07777;
+    int setId = S_ISUID | S_ISGID;
+    if ((want & ~old) != 0 || (want | setId) != (old | setId) || want == old) {
+      return false;
+    }
+    try {
+      check(c, n, W_OK);
+      return true;
+    } catch (AgentFsException e) {
+      return false;
+    }
   }
 
   @Override

@@ -117,6 +117,9 @@ class MountErrnoTest {
   Fuse.Mounted m;
   Path nativeDir;
 
+  /** The transport and options; subclasses run the same suite on another transport. */
+  void configure(dev.agentfs.AgentFs.Builder b) {}
+
   @BeforeEach
   void setUp() throws Exception {
     Fuse.require();
@@ -124,7 +127,7 @@ class MountErrnoTest {
     assumeTrue(Proc.has("setpriv"), "setpriv is not installed");
     Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
     nativeDir = Files.createDirectory(tmp.resolve("native"));
-    m = Fuse.mount(tmp, b -> b.enable(Feature.ALLOW_OTHER));
+    m = Fuse.mount(tmp, b -> configure(b.enable(Feature.ALLOW_OTHER)));
   }
 
   @AfterEach

@@ -38,9 +38,12 @@ class MountNioTest {
   Fuse.Mounted m;
   Path root;
 
+  /** The transport and options; subclasses run the same suite on another transport. */
+  void configure(dev.agentfs.AgentFs.Builder b) {}
+
   @BeforeEach
   void mount() throws IOException {
-    m = Fuse.mount(tmp);
+    m = Fuse.mount(tmp, this::configure);
     root = m.dir();
   }
 

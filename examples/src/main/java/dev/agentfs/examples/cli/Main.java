@@ -20,6 +20,8 @@ public final class Main {
         mount [OPTIONS] MOUNTPOINT   mount in the foreground until SIGINT/SIGTERM or unmount
             --backstore SPEC         where content lives: memory (default), hostfs:DIR
             --lower DIR              overlay: read DIR through, never modify it
+            --transport kernel|jnr   the direct /dev/fuse protocol (default) or jnr-fuse
+                                     (libfuse2: no passthrough, writeback or invalidation)
             --threads N              FUSE worker threads (default: CPU count, 2..8)
             --writeback              enable the kernel writeback cache
             --passthrough            kernel passthrough I/O to host files (hostfs; fails if
@@ -90,6 +92,7 @@ public final class Main {
             --backstore SPEC    where content lives: memory (default), memory:capacity=1g,
                                 hostfs:DIR, or any provider on the class path (quota:64m)
             --lower DIR         overlay: read DIR through, never modify it
+            --transport NAME    kernel (default: /dev/fuse spoken directly) or jnr (libfuse2)
             --threads N         FUSE worker threads (default: CPU count, 2..8)
             --writeback         enable the kernel writeback cache
             --passthrough       kernel passthrough I/O to host files (hostfs; fails if the

@@ -30,6 +30,13 @@ final class MountCommand {
           }
           b.lower(lower);
         }
+        case "--transport" -> {
+          String t = value(args, ++i, a);
+          if (!t.equals("kernel") && !t.equals("jnr")) {
+            throw new UsageException("--transport is kernel or jnr, not '" + t + "'");
+          }
+          b.transport(t);
+        }
         case "--threads" -> {
           try {
             b.threads(Integer.parseInt(value(args, ++i, a)));
