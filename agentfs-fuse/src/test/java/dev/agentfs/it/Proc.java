@@ -8,11 +8,11 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /** Runs child processes against a mount: the real kernel path, not a mock of it. */
-final class Proc {
+public final class Proc {
   private Proc() {}
 
-  record Result(int exit, String out, String err) {
-    Result ok() {
+  public record Result(int exit, String out, String err) {
+    public Result ok() {
       if (exit != 0) {
         throw new AssertionError("exit " + exit + "\nstdout: " + out + "\nstderr: " + err);
       }
@@ -20,22 +20,22 @@ final class Proc {
     }
   }
 
-  static Result sh(Path cwd, String script) throws IOException, InterruptedException {
+  public static Result sh(Path cwd, String script) throws IOException, InterruptedException {
     return run(cwd, List.of("sh", "-c", script));
   }
 
   /** Runs {@code sh -c script} as another uid/gid (with supplementary groups) via setpriv. */
-  static Result shAs(Path cwd, int uid, int gid, String script)
+  public static Result shAs(Path cwd, int uid, int gid, String script)
       throws IOException, InterruptedException {
     return run(cwd, List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups",
         "sh", "-c", script));
   }
 
-  static Result python(Path cwd, String code) throws IOException, InterruptedException {
+  public static Result python(Path cwd, String code) throws IOException, InterruptedException {
     return run(cwd, List.of("python3", "-c", code));
   }
 
-  static Result run(Path cwd, List<String> cmd) throws IOException, InterruptedException {
+  public static Result run(Path cwd, List<String> cmd) throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(cmd)).directory(cwd.toFile());
     pb.environment().put("LC_ALL", "C");
     Process p = pb.start();
@@ -59,7 +59,7 @@ final class Proc {
     return new Result(p.exitValue(), out, err.toString());
   }
 
-  static boolean has(String tool) {
+  public static boolean has(String tool) {
     try {
       return run(Path.of("/"), List.of("sh", "-c", "command -v " + tool)).exit() == 0;
     } catch (IOException | InterruptedException e) {

@@ -1,5 +1,7 @@
 package dev.agentfs.fuse.jnr;
 
+import dev.agentfs.it.Proc;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -184,7 +186,7 @@ class JnrLifecycleTest {
     JnrFuse.Mounted m = JnrFuse.mount(tmp);
     try {
       JnrMount jm = unwrap(m.fs());
-      JnrProc.sh(tmp, "umount " + m.dir()).ok();
+      Proc.sh(tmp, "umount " + m.dir()).ok();
       jm.loopThread().join(10_000);
       assertFalse(m.handle().isAlive());
     } finally {
@@ -252,7 +254,7 @@ class JnrLifecycleTest {
   @Test
   void otherUsersAreShutOutWithoutAllowOther() throws Exception {
     try (JnrFuse.Mounted m = JnrFuse.mount(tmp)) {
-      JnrProc.Result r = JnrProc.shAs(m.dir(), 1000, 1000, "ls .");
+      Proc.Result r = Proc.shAs(m.dir(), 1000, 1000, "ls .");
       assertNotEquals(0, r.exit());
       assertTrue(r.err().contains("Permission denied"), r.err());
     }

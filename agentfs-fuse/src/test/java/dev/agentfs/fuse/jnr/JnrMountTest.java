@@ -1,5 +1,7 @@
 package dev.agentfs.fuse.jnr;
 
+import dev.agentfs.it.Proc;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -105,8 +107,8 @@ class JnrMountTest {
     assertEquals(1, Files.getAttribute(hard, "unix:nlink"));
     assertFalse(Files.exists(link)); // dangling now
     assertTrue(Files.exists(link, LinkOption.NOFOLLOW_LINKS));
-    JnrProc.sh(root, "ln -s hard.txt s2 && test \"$(readlink s2)\" = hard.txt && cat s2").ok();
-    assertEquals("changed", JnrProc.sh(root, "cat s2").ok().out());
+    Proc.sh(root, "ln -s hard.txt s2 && test \"$(readlink s2)\" = hard.txt && cat s2").ok();
+    assertEquals("changed", Proc.sh(root, "cat s2").ok().out());
   }
 
   @Test
@@ -118,7 +120,7 @@ class JnrMountTest {
     assertFalse(Files.exists(root.resolve("a")));
     Files.createDirectories(root.resolve("d1/sub"));
     Files.writeString(root.resolve("d1/sub/f"), "x");
-    JnrProc.sh(root, "mkdir d2 && mv d1 d2/moved && cat d2/moved/sub/f").ok();
+    Proc.sh(root, "mkdir d2 && mv d1 d2/moved && cat d2/moved/sub/f").ok();
     assertEquals("x", Files.readString(root.resolve("d2/moved/sub/f")));
     assertEquals("x", m.fs().main().readString("/d2/moved/sub/f"));
   }
@@ -129,35 +131,35 @@ class JnrMountTest {
     Files.setPosixFilePermissions(f, PosixFilePermissions.fromString("rwxr-x---"));
     assertEquals("rwxr-x---",
         PosixFilePermissions.toString(Files.getPosixFilePermissions(f)));
-    JnrProc.sh(root, "chmod 4711 f").ok();
-    assertEquals("4711", JnrProc.sh(root, "stat -c '%a' f").ok().out().trim());
-    JnrProc.sh(root, "chown 1234:5678 f").ok();
+    Proc.sh(root, "chmod 4711 f").ok();
+    assertEquals("4711", Proc.sh(root, "stat -c '%a' f").ok().out().trim());
+    Proc.sh(root, "chown 1234:5678 f").ok();
     // Linux clears setuid on chown of a regular file, even for root.
-    assertEquals("711 1234 5678", JnrProc.sh(root, "stat -c '%a %u %g' f").ok().out().trim());
-    JnrProc.sh(root, "chown :42 f").ok(); // uid left as is ((uid_t) -1)
-    assertEquals("1234 42", JnrProc.sh(root, "stat -c '%u %g' f").ok().out().trim());
+    assertEquals("711 1234 5678", Proc.sh(root, "stat -c '%a %u %g' f").ok().out().trim());
+    Proc.sh(root, "chown :42 f").ok(); // uid left as is ((uid_t) -1)
+    assertEquals("1234 42", Proc.sh(root, "stat -c '%u %g' f").ok().out().trim());
     FileTime t = FileTime.fromMillis(1_600_000_000_123L);
     Files.setLastModifiedTime(f, t);
     assertEquals(t, Files.getLastModifiedTime(f));
-    JnrProc.sh(root, "touch -a -d '2001-02-03 04:05:06 UTC' f").ok();
+    Proc.sh(root, "touch -a -d '2001-02-03 04:05:06 UTC' f").ok();
     assertEquals("981173106 1600000000",
-        JnrProc.sh(root, "stat -c '%X %Y' f").ok().out().trim()); // mtime omitted: kept
+        Proc.sh(root, "stat -c '%X %Y' f").ok().out().trim()); // mtime omitted: kept
     long before = System.currentTimeMillis() / 1000 - 5;
-    JnrProc.sh(root, "touch f").ok(); // UTIME_NOW for both
-    long mtime = Long.parseLong(JnrProc.sh(root, "stat -c %Y f").ok().out().trim());
+    Proc.sh(root, "touch f").ok(); // UTIME_NOW for both
+    long mtime = Long.parseLong(Proc.sh(root, "stat -c %Y f").ok().out().trim());
     assertTrue(mtime >= before, "touch set mtime to now: " + mtime);
   }
 
   @Test
   void truncateAndOpenTrunc() throws Exception {
     Path f = Files.writeString(root.resolve("f"), "0123456789");
-    JnrProc.sh(root, "truncate -s 4 f").ok();
+    Proc.sh(root, "truncate -s 4 f").ok();
     assertEquals("0123", Files.readString(f));
     try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
       ch.truncate(2); // ftruncate on an open handle
     }
     assertEquals("01", Files.readString(f));
-    JnrProc.sh(root, "truncate -s 8192 f").ok();
+    Proc.sh(root, "truncate -s 8192 f").ok();
     byte[] b = Files.readAllBytes(f);
     assertEquals(8192, b.length);
     assertEquals(0, b[8191]);
@@ -181,11 +183,11 @@ class JnrMountTest {
 
   @Test
   void extendedAttributesThroughPython() throws Exception {
-    if (!JnrProc.has("python3")) {
+    if (!Proc.has("python3")) {
       return; // NIO covers xattrs above; this adds create/replace flags and ERANGE
     }
     Files.writeString(root.resolve("x"), "x");
-    String out = JnrProc.python(root, String.join("\n",
+    String out = Proc.python(root, String.join("\n",
         "import os, errno",
         "def t(f):",
         "    try:",
@@ -224,7 +226,7 @@ class JnrMountTest {
     }
     String expected = HexFormat.of().formatHex(md.digest());
     assertEquals(64L << 20, Files.size(f));
-    String viaKernel = JnrProc.sh(root, "sha256sum big.bin").ok().out().split(" ")[0];
+    String viaKernel = Proc.sh(root, "sha256sum big.bin").ok().out().split(" ")[0];
     assertEquals(expected, viaKernel);
     byte[] viaJava = m.fs().main().read("/big.bin");
     assertEquals(expected,
@@ -233,7 +235,7 @@ class JnrMountTest {
 
   @Test
   void readdirOfTwoThousandEntries() throws Exception {
-    JnrProc.sh(root, "mkdir big && cd big && i=0; while [ $i -lt 2000 ]; do : > f$i; "
+    Proc.sh(root, "mkdir big && cd big && i=0; while [ $i -lt 2000 ]; do : > f$i; "
         + "i=$((i+1)); done").ok();
     try (Stream<Path> s = Files.list(root.resolve("big"))) {
       List<String> names = s.map(p -> p.getFileName().toString()).sorted().toList();
@@ -241,13 +243,13 @@ class JnrMountTest {
       assertEquals(2000, names.stream().distinct().count());
       assertTrue(names.contains("f0") && names.contains("f1999"));
     }
-    assertEquals("2000", JnrProc.sh(root, "ls big | wc -l").ok().out().trim());
-    assertEquals("2002", JnrProc.sh(root, "ls -a big | wc -l").ok().out().trim());
+    assertEquals("2000", Proc.sh(root, "ls big | wc -l").ok().out().trim());
+    assertEquals("2002", Proc.sh(root, "ls -a big | wc -l").ok().out().trim());
   }
 
   @Test
   void errnoCases() throws Exception {
-    String out = JnrProc.python(root, String.join("\n",
+    String out = Proc.python(root, String.join("\n",
         "import os, errno",
         "def t(f):",
         "    try:",
@@ -283,7 +285,7 @@ class JnrMountTest {
   void renameFlagsAndTmpfileAreBeyondLibfuse2() throws Exception {
     Files.writeString(root.resolve("a"), "A");
     Files.writeString(root.resolve("b"), "B");
-    String out = JnrProc.python(root, String.join("\n",
+    String out = Proc.python(root, String.join("\n",
         "import ctypes, errno, os",
         "libc = ctypes.CDLL(None, use_errno=True)",
         "def rn(a, b, flags):",
@@ -323,7 +325,7 @@ class JnrMountTest {
 
   @Test
   void fsyncFallocateAndStatfs() throws Exception {
-    String out = JnrProc.python(root, String.join("\n",
+    String out = Proc.python(root, String.join("\n",
         "import os",
         "fd = os.open('f', os.O_CREAT | os.O_RDWR, 0o644)",
         "os.write(fd, b'abc'); os.fsync(fd); os.fdatasync(fd)",
@@ -339,7 +341,7 @@ class JnrMountTest {
   @Test
   void posixAndFlockLocksAcrossProcesses() throws Exception {
     Files.writeString(root.resolve("lk"), "x");
-    String out = JnrProc.python(root, String.join("\n",
+    String out = Proc.python(root, String.join("\n",
         "import fcntl, os, subprocess, sys",
         "fd = os.open('lk', os.O_RDWR)",
         "fcntl.lockf(fd, fcntl.LOCK_EX)",
@@ -351,7 +353,7 @@ class JnrMountTest {
         "b = subprocess.run([sys.executable, '-c', probe], capture_output=True, text=True)",
         "print(a.stdout.strip(), b.stdout.strip())")).ok().out().trim();
     assertEquals("11 got", out); // EAGAIN while held, granted after unlock
-    JnrProc.sh(root, "flock -x lk -c 'flock -n -x lk -c true && exit 9 || exit 0'").ok();
+    Proc.sh(root, "flock -x lk -c 'flock -n -x lk -c true && exit 9 || exit 0'").ok();
   }
 
   @Test
@@ -361,10 +363,10 @@ class JnrMountTest {
     m = JnrFuse.mount(tmp, b -> b.enable(Feature.ALLOW_OTHER));
     root = m.dir();
     Files.writeString(root.resolve("secret"), "s");
-    JnrProc.sh(root, "chmod 600 secret && mkdir pub && chmod 777 pub").ok();
-    JnrProc.Result r = JnrProc.shAs(root, 1000, 1000, "cat secret");
+    Proc.sh(root, "chmod 600 secret && mkdir pub && chmod 777 pub").ok();
+    Proc.Result r = Proc.shAs(root, 1000, 1000, "cat secret");
     assertTrue(r.exit() != 0 && r.err().contains("Permission denied"), r.toString());
-    JnrProc.shAs(root, 1000, 1000, "echo mine > pub/mine").ok();
-    assertEquals("1000 1000", JnrProc.sh(root, "stat -c '%u %g' pub/mine").ok().out().trim());
+    Proc.shAs(root, 1000, 1000, "echo mine > pub/mine").ok();
+    assertEquals("1000 1000", Proc.sh(root, "stat -c '%u %g' pub/mine").ok().out().trim());
   }
 }
