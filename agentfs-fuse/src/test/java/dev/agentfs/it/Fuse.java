@@ -16,10 +16,10 @@ import org.junit.jupiter.api.Assumptions;
  * /dev/fuse is missing, failing instead under CI=true) and mounts an AgentFs at a directory.
  * {@link Mounted#close()} always unmounts; the transport's shutdown hook covers a dying JVM.
  */
-final class Fuse {
+public final class Fuse {
   private Fuse() {}
 
-  static void require() {
+  public static void require() {
     boolean ci = "true".equalsIgnoreCase(System.getenv("CI"));
     if (!Files.exists(Path.of("/dev/fuse"))) {
       if (ci) {
@@ -30,8 +30,8 @@ final class Fuse {
   }
 
   /** A mounted filesystem and its mount point; closing unmounts and closes the AgentFs. */
-  record Mounted(AgentFs fs, Path dir, MountHandle handle) implements AutoCloseable {
-    Path path(String rel) {
+  public record Mounted(AgentFs fs, Path dir, MountHandle handle) implements AutoCloseable {
+    public Path path(String rel) {
       return dir.resolve(rel);
     }
 
@@ -45,7 +45,7 @@ final class Fuse {
     }
   }
 
-  static Mounted mount(Path parent, Consumer<AgentFs.Builder> config)
+  public static Mounted mount(Path parent, Consumer<AgentFs.Builder> config)
       throws IOException {
     require();
     Path dir = Files.createTempDirectory(parent, "mnt");
@@ -61,7 +61,7 @@ final class Fuse {
     }
   }
 
-  static Mounted mount(Path parent) throws IOException {
+  public static Mounted mount(Path parent) throws IOException {
     return mount(parent, b -> { });
   }
 }

@@ -1,5 +1,6 @@
 package dev.agentfs.fuse.jnr;
 
+import dev.agentfs.it.Fuse;
 import dev.agentfs.it.Proc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -174,7 +175,7 @@ class JnrLifecycleTest {
 
   @Test
   void readOnlyMountRefusesChanges() throws Exception {
-    try (JnrFuse.Mounted m = JnrFuse.mount(tmp, b -> b.enable(Feature.READ_ONLY))) {
+    try (Fuse.Mounted m = JnrFuse.mount(tmp, b -> b.enable(Feature.READ_ONLY))) {
       FileSystemException e = assertThrows(FileSystemException.class,
           () -> Files.writeString(m.path("f"), "x"));
       assertTrue(e.getMessage().contains("Read-only"), e.getMessage());
@@ -183,7 +184,7 @@ class JnrLifecycleTest {
 
   @Test
   void externalUnmountEndsTheMount() throws Exception {
-    JnrFuse.Mounted m = JnrFuse.mount(tmp);
+    Fuse.Mounted m = JnrFuse.mount(tmp);
     try {
       JnrMount jm = unwrap(m.fs());
       Proc.sh(tmp, "umount " + m.dir()).ok();
@@ -196,7 +197,7 @@ class JnrLifecycleTest {
 
   @Test
   void busyMountIsDetachedOnClose() throws Exception {
-    JnrFuse.Mounted m = JnrFuse.mount(tmp);
+    Fuse.Mounted m = JnrFuse.mount(tmp);
     try {
       Files.writeString(m.path("open"), "x");
       var ch = Files.newByteChannel(m.path("open"));
@@ -253,7 +254,7 @@ class JnrLifecycleTest {
 
   @Test
   void otherUsersAreShutOutWithoutAllowOther() throws Exception {
-    try (JnrFuse.Mounted m = JnrFuse.mount(tmp)) {
+    try (Fuse.Mounted m = JnrFuse.mount(tmp)) {
       Proc.Result r = Proc.shAs(m.dir(), 1000, 1000, "ls .");
       assertNotEquals(0, r.exit());
       assertTrue(r.err().contains("Permission denied"), r.err());

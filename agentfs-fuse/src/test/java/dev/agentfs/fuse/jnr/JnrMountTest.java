@@ -1,5 +1,6 @@
 package dev.agentfs.fuse.jnr;
 
+import dev.agentfs.it.Fuse;
 import dev.agentfs.it.Proc;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -38,7 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** File system operations through a real jnr (libfuse2) mount: java.nio and child processes. */
 class JnrMountTest {
   @TempDir Path tmp;
-  JnrFuse.Mounted m;
+  Fuse.Mounted m;
   Path root;
 
   @BeforeEach
