@@ -440,6 +440,17 @@ public final class FuseSession implements MountHandle {
   public void close() {
     synchronized (this) {
       if (closing) {
+        // Another thread is closing: wait until it is done, so that a shutdown hook racing
+        // the application's own close does not return (and let the JVM halt) mid-unmount. A
+        // worker of this session never waits: close joins the workers.
+        while (!closed && SERVING.get() != this) {
+          try {
+            wait();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+        }
         return;
       }
       closing = true;
@@ -468,8 +479,11 @@ public final class FuseSession implements MountHandle {
         fds.clear();
       }
       sys.close(masterFd);
-      closed = true;
       LIVE.remove(this);
+      synchronized (this) {
+        closed = true;
+        notifyAll();
+      }
     }
   }
 
