@@ -49,11 +49,26 @@ class MountResourceTest {
     }
   }
 
-  /** Waits (polling, with a deadline) until {@code value} is {@code want}; returns the last. */
+  private static long jvmFdsUnchecked() {
+    try {
+      return jvmFds();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Waits (polling, with a deadline) until {@code value} is {@code want}, for what the kernel
+   * finishes after the call returned (RELEASE after close(2)); returns the last value seen.
+   */
   private static long settle(LongSupplier value, long want) {
+    return await(value, v -> v == want);
+  }
+
+  private static long await(LongSupplier value, java.util.function.LongPredicate done) {
     long deadline = System.nanoTime() + 20_000_000_000L;
     long v;
-    while ((v = value.getAsLong()) != want && System.nanoTime() < deadline) {
+    while (!done.test(v = value.getAsLong()) && System.nanoTime() < deadline) {
       LockSupport.parkNanos(1_000_000);
     }
     return v;
@@ -201,7 +216,8 @@ class MountResourceTest {
         () -> count(s, "RELEASEDIR") - before.getOrDefault("RELEASEDIR", 0L);
     long rel = settle(releases, opens);
     long reldir = settle(releasedirs, opendirs);
-    long fdsAfter = jvmFds();
+    // Fewer is fine (the garbage collector may close an earlier channel); more is a leak.
+    long fdsAfter = await(MountResourceTest::jvmFdsUnchecked, v -> v <= fds);
     System.out.println("MountResourceTest[" + label + "]: " + out.replace(" ", " cycles in ")
         + " s; OPEN " + opens + ", RELEASE " + rel + ", OPENDIR " + opendirs + ", RELEASEDIR "
         + reldir + "; open handles after: " + handlesAfter + "; passthrough backing ids after: "
@@ -212,7 +228,6 @@ class MountResourceTest {
     assertEquals(opendirs, reldir, "every OPENDIR is released");
     assertEquals(0, handlesAfter, "open handles in the filesystem");
     assertEquals(0, backings, "passthrough backing ids registered with the kernel");
-    // Fewer is fine (the garbage collector may close an earlier channel); more is a leak.
     assertTrue(fdsAfter <= fds, "JVM descriptors grew from " + fds + " to " + fdsAfter);
     assertTrue(m.handle().isAlive());
   }
