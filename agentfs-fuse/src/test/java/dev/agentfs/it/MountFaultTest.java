@@ -46,13 +46,25 @@ class MountFaultTest {
   /** Runs python statements; prints "ok", or the errno name of the OSError they raised. */
   private static String attempt(Path cwd, String statements)
       throws IOException, InterruptedException {
-    StringBuilder code = new StringBuilder("import os, errno\ntry:\n");
-    for (String line : statements.split("\n")) {
-      code.append("    ").append(line).append('\n');
+    return attempts(cwd, statements).get(0);
+  }
+
+  /**
+   * Runs blocks of python statements one after the other in one process; for each, "ok" or
+   * the errno name of the OSError that ended it.
+   */
+  private static List<String> attempts(Path cwd, String... blocks)
+      throws IOException, InterruptedException {
+    StringBuilder code = new StringBuilder("import os, errno\n");
+    for (String block : blocks) {
+      code.append("try:\n");
+      for (String line : block.split("\n")) {
+        code.append("    ").append(line).append('\n');
+      }
+      code.append("    print('ok')\nexcept OSError as e:\n")
+          .append("    print(errno.errorcode.get(e.errno, str(e.errno)))\n");
     }
-    code.append("    print('ok')\nexcept OSError as e:\n")
-        .append("    print(errno.errorcode.get(e.errno, str(e.errno)))\n");
-    return Proc.python(cwd, code.toString()).ok().out().trim();
+    return List.of(Proc.python(cwd, code.toString()).ok().out().trim().split("\n"));
   }
 
   private static byte[] random(int n, long seed) {
@@ -100,15 +112,14 @@ class MountFaultTest {
             code = code.substring("SNAPSHOT\n".length());
           }
           store.fail(e, c.getValue());
-          String got = attempt(dir, code);
           // While the store fails, requests that do not touch file bytes are answered.
-          String meta = attempt(dir, "os.stat('victim.txt')\nos.listdir('.')\n"
+          List<String> got = attempts(dir, code, "os.stat('victim.txt')\nos.listdir('.')\n"
               + "os.mkdir('d')\nos.rmdir('d')");
           store.heal();
-          outcomes.put(e + " " + c.getValue() + ": " + code.replace('\n', ';'), got);
-          assertEquals(e.name(), got, "injected " + e + " into " + c.getValue() + " for: "
-              + code);
-          assertEquals("ok", meta, "metadata requests while " + c.getValue() + " fails");
+          outcomes.put(e + " " + c.getValue() + ": " + code.replace('\n', ';'), got.get(0));
+          assertEquals(e.name(), got.get(0), "injected " + e + " into " + c.getValue()
+              + " for: " + code);
+          assertEquals("ok", got.get(1), "metadata requests while " + c.getValue() + " fails");
           assertTrue(m.handle().isAlive(), "the mount died after " + c.getValue());
         }
       }
