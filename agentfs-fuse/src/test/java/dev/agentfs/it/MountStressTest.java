@@ -14,13 +14,16 @@ import dev.agentfs.it.stress.NioOps;
 import dev.agentfs.it.stress.Rec;
 import dev.agentfs.it.stress.Tally;
 import dev.agentfs.it.stress.Trees;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -66,7 +69,7 @@ class MountStressTest {
     String tag = "MountStressTest[" + label + "]";
     System.out.println(tag + ": seed " + seed + " (-Dagentfs.stress.seed=" + seed + "), "
         + SECONDS + " s, " + THREADS + " threads + " + CHILDREN + " processes");
-    Path replayRoot = Files.createDirectory(tmp.resolve("native"));
+    Path replayRoot = replayRoot();
     try (Fuse.Mounted m = Fuse.mount(tmp, config)) {
       for (Path root : List.of(m.dir(), replayRoot)) {
         for (String s : Actor.SHARED) {
@@ -102,13 +105,39 @@ class MountStressTest {
           Trees.fingerprint(m.fs().main(), skip));
 
       Trees.Check c = Trees.check(m.dir());
-      System.out.println(tag + ": replayed " + replayed + " mutations natively; "
+      System.out.println(tag + ": replayed " + replayed + " mutations natively ("
+          + Files.getFileStore(replayRoot).type() + "); "
           + mounted.size() + " entries outside the contended area have equal fingerprints; "
           + "whole tree: " + c.entries() + " entries (" + c.dirs() + " dirs, " + c.files()
           + " files, " + c.symlinks() + " symlinks, " + c.multiLinked()
           + " inodes with several names), " + c.problems().size() + " inconsistencies");
       assertEquals(List.of(), c.problems());
       assertHandlesReleased(m.fs());
+    } finally {
+      if (!replayRoot.startsWith(tmp)) {
+        deleteTree(replayRoot);
+      }
+    }
+  }
+
+  /**
+   * Where the logs are replayed: tmpfs (/dev/shm) when there is one, since replaying some
+   * 50,000 operations one after the other takes seconds there but can take a minute on a busy
+   * disk; the test's temporary directory otherwise. Both are native kernel filesystems.
+   */
+  private Path replayRoot() throws IOException {
+    Path shm = Path.of("/dev/shm");
+    if (Files.isDirectory(shm) && Files.isWritable(shm)) {
+      return Files.createTempDirectory(shm, "agentfs-stress-");
+    }
+    return Files.createDirectory(tmp.resolve("native"));
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    try (Stream<Path> s = Files.walk(root)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
     }
   }
 
