@@ -22,7 +22,8 @@ import org.jspecify.annotations.Nullable;
  * calls fail with a chosen errno (EIO, ENOSPC, ...) until {@link #heal()}, and calls on
  * contents carrying a tag can be held (a backstore as slow as the test wants) until
  * {@link #release()}. Everything else goes to the wrapped backstore unchanged, so a test sees
- * exactly what the filesystem above makes of a failing or stalled store. A failed call
+ * exactly what the filesystem above makes of a failing or stalled store (or of a buggy one
+ * that throws unchecked exceptions). A failed call
  * changes nothing underneath (it fails before delegating), as the {@link Content} contract
  * asks of a failed write.
  */
@@ -33,6 +34,7 @@ public final class FaultyBackstore implements Backstore {
   private final Backstore inner;
   private final @Nullable MetadataLog log;
   private final Map<Call, Errno> failing = new ConcurrentHashMap<>();
+  private final Set<Call> buggy = ConcurrentHashMap.newKeySet();
   private final Map<Call, AtomicLong> injected = new ConcurrentHashMap<>();
   private volatile @Nullable String nextTag;
 
@@ -55,9 +57,18 @@ public final class FaultyBackstore implements Backstore {
     }
   }
 
+  /**
+   * From now on every call in {@code calls} throws an unchecked exception, as a buggy
+   * backstore would, instead of failing with an errno as the contract asks.
+   */
+  public void breakWithBug(Call... calls) {
+    buggy.addAll(List.of(calls));
+  }
+
   /** Every call works again. */
   public void heal() {
     failing.clear();
+    buggy.clear();
   }
 
   /** How many calls of kind {@code c} were failed on purpose so far. */
@@ -129,6 +140,10 @@ public final class FaultyBackstore implements Backstore {
           }
         }
       }
+    }
+    if (buggy.contains(c)) {
+      injected.computeIfAbsent(c, k -> new AtomicLong()).incrementAndGet();
+      throw new IllegalStateException("injected bug in " + c + " of " + what);
     }
     Errno e = failing.get(c);
     if (e != null) {

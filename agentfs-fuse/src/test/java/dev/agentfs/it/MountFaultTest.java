@@ -29,7 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A failing or stalled backstore under a real mount: processes get exactly the errno the store
- * failed with (EIO, ENOSPC) from write, fsync, open(O_TRUNC), ftruncate and read; the mount
+ * failed with (EIO, ENOSPC) from write, fsync, open(O_TRUNC), ftruncate and read (and EIO when
+ * the store throws an unchecked exception instead); the mount
  * stays up and works again once the fault is gone; data committed before the fault is intact
  * byte for byte; a store stuck on one file does not stop other workers from answering
  * requests on other files; a durable store whose metadata log fails reports it from fsync and
@@ -123,6 +124,15 @@ class MountFaultTest {
           assertTrue(m.handle().isAlive(), "the mount died after " + c.getValue());
         }
       }
+      // A store that breaks its contract (an unchecked exception instead of an errno) is a
+      // bug the caller sees as EIO; the mount and the file's locks survive it.
+      store.breakWithBug(Call.WRITE, Call.SYNC);
+      List<String> bug = attempts(dir, "fd = os.open('victim.txt', os.O_WRONLY)\n"
+          + "os.pwrite(fd, b'BUG', 0)", "fd = os.open('victim.txt', os.O_RDWR)\nos.fsync(fd)");
+      store.heal();
+      outcomes.put("unchecked exception in WRITE", bug.get(0));
+      outcomes.put("unchecked exception in SYNC", bug.get(1));
+      assertEquals(List.of("EIO", "EIO"), bug);
       outcomes.forEach((k, v) -> System.out.println("MountFaultTest: " + k + " -> " + v));
       for (Call c : Call.values()) {
         System.out.println("MountFaultTest: injected " + c + " x" + store.injected(c));
