@@ -41,16 +41,21 @@ public final class Proc {
     Process p = pb.start();
     p.getOutputStream().close();
     // Drain stderr on another thread so a chatty child cannot block on a full pipe.
+    // Both pipes are closed here, not left to the JDK's reaper thread, so a test counting
+    // this JVM's descriptors sees them gone when run() returns.
     StringBuilder err = new StringBuilder();
     Thread t = new Thread(() -> {
-      try {
-        err.append(new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+      try (var in = p.getErrorStream()) {
+        err.append(new String(in.readAllBytes(), StandardCharsets.UTF_8));
       } catch (IOException e) {
         err.append(e);
       }
     });
     t.start();
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String out;
+    try (var in = p.getInputStream()) {
+      out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
     if (!p.waitFor(5, TimeUnit.MINUTES)) {
       p.destroyForcibly();
       throw new AssertionError("timed out: " + cmd);
