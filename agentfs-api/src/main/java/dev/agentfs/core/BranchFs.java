@@ -1635,7 +1635,10 @@ public final class BranchFs implements Vfs {
     Inode n = node(ino);
     if (PosixAcl.isAclName(name)) {
       // Anyone may read ACLs (the kernel asks for them as the caller of a permission check).
-      byte[] v = n.isSymlink() ? null : n.xattrs.get(name);
+      if (n.isSymlink()) {
+        throw err(Errno.ENOTSUP, path(ino)); // symlinks have no ACL operations, as on ext4
+      }
+      byte[] v = n.xattrs.get(name);
       if (v == null) {
         throw err(Errno.ENODATA, path(ino));
       }

@@ -24,10 +24,24 @@ public final class Proc {
     return run(cwd, List.of("sh", "-c", script));
   }
 
-  /** Runs {@code sh -c script} as another uid/gid (with supplementary groups) via setpriv. */
+  /** Runs {@code sh -c script} as another uid/gid, without supplementary groups, via setpriv. */
   public static Result shAs(Path cwd, int uid, int gid, String script)
       throws IOException, InterruptedException {
     return run(cwd, List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--clear-groups",
+        "sh", "-c", script));
+  }
+
+  /** Like {@link #shAs} with exactly the supplementary groups {@code groups}. */
+  public static Result shAs(Path cwd, int uid, int gid, int[] groups, String script)
+      throws IOException, InterruptedException {
+    if (groups.length == 0) {
+      return shAs(cwd, uid, gid, script);
+    }
+    StringBuilder g = new StringBuilder();
+    for (int x : groups) {
+      g.append(g.length() == 0 ? "" : ",").append(x);
+    }
+    return run(cwd, List.of("setpriv", "--reuid=" + uid, "--regid=" + gid, "--groups=" + g,
         "sh", "-c", script));
   }
 
