@@ -3,7 +3,6 @@ package dev.agentfs.it;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.agentfs.Branch;
 import dev.agentfs.Feature;
@@ -150,9 +149,10 @@ class MountAclTest {
   @BeforeEach
   void setUp() throws Exception {
     Fuse.require();
-    for (String tool : new String[] {"python3", "setpriv", "setfacl", "getfacl", "getfattr"}) {
-      assumeTrue(Proc.has(tool), tool + " is not installed (apt packages acl, attr)");
-    }
+    Proc.requireTool("python3", "python3");
+    Proc.requireTool("setpriv", "util-linux");
+    Proc.requireTool("setfacl", "acl");
+    Proc.requireTool("getfattr", "attr");
     Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
     nativeDir = Files.createDirectory(tmp.resolve("native"));
     Files.setPosixFilePermissions(nativeDir, PosixFilePermissions.fromString("rwxr-xr-x"));

@@ -73,6 +73,21 @@ public final class Proc {
     return new Result(p.exitValue(), out, err.toString());
   }
 
+  /**
+   * Skips the test with a reason when {@code tool} is missing, or fails it under CI=true,
+   * where scripts/setup.sh installs it (from apt package {@code pkg}).
+   */
+  public static void requireTool(String tool, String pkg) {
+    if (has(tool)) {
+      return;
+    }
+    String why = tool + " is not installed (apt package " + pkg + ", see scripts/setup.sh)";
+    if ("true".equalsIgnoreCase(System.getenv("CI"))) {
+      org.junit.jupiter.api.Assertions.fail("CI=true but " + why);
+    }
+    org.junit.jupiter.api.Assumptions.abort("skipped: " + why);
+  }
+
   public static boolean has(String tool) {
     try {
       return run(Path.of("/"), List.of("sh", "-c", "command -v " + tool)).exit() == 0;
