@@ -1695,47 +1695,29 @@ public final class BranchFs implements Vfs {
    * no-op); only the owner or root (EPERM); the ACL must be valid (EINVAL). An access ACL sets
    * the mode's permission bits and is stored only when it says more than they do
    * (posix_acl_update_mode), which also drops setgid for a caller outside the owning group, as
-   * the kernel's FUSE_SETXATTR_ACL_KILL_SGID asks. Removing an absent ACL succeeds.
+   * the kernel's FUSE_SETXATTR_ACL_KILL_SGID asks. Removing an absent ACL succeeds and, like
+   * the other no-ops, touches nothing (an overlay file stays pristine).
    */
   private void setAcl(Caller c, long ino, String name, @Nullable PosixAcl acl)
       throws AgentFsException {
-    boolean access = name.equals(PosixAcl.ACCESS);
+    if (readOnly()) {
+      throw err(Errno.EROFS, path(ino));
+    }
+    Inode cur = node(ino);
+    synchronized (cur) {
+      if (aclChange(c, cur, name, acl) == null) {
+        return;
+      }
+    }
     boolean changed = mutate(() -> {
       Inode n = writable(ino);
       return locked(() -> {
-        if (n.isSymlink()) {
-          throw err(Errno.ENOTSUP, path(ino));
-        }
-        if (!access && !n.isDir()) {
-          if (acl != null) {
-            throw err(Errno.EACCES, path(ino));
-          }
+        AclChange ch = aclChange(c, n, name, acl);
+        if (ch == null) {
           return false;
         }
-        if (!privileged(c) && c.uid() != n.uid) {
-          throw err(Errno.EPERM, path(ino));
-        }
-        byte[] value = null;
-        int mode = n.mode;
-        if (acl != null) {
-          acl.validate(path(ino));
-          value = acl.encode();
-          if (access) {
-            mode = acl.equivMode(mode);
-            if (!privileged(c) && !c.inGroup(n.gid)) {
-              mode &= ~S_ISGID;
-            }
-            if (!acl.extended()) {
-              value = null;
-            }
-          }
-        }
-        byte[] old = n.xattrs.get(name);
-        if (mode == n.mode && Arrays.equals(old, value)) {
-          return false;
-        }
-        n.mode = mode;
-        putXattr(n, name, value);
+        n.mode = ch.mode();
+        putXattr(n, name, ch.value());
         n.ctime = now();
         return true;
       }, n);
@@ -1743,6 +1725,39 @@ public final class BranchFs implements Vfs {
     if (changed) {
       changedInode(ino);
     }
+  }
+
+  /** The mode and stored value an ACL call leaves; {@code value} null removes the xattr. */
+  private record AclChange(int mode, byte @Nullable [] value) {}
+
+  /** Checks an ACL call against {@code n} (monitor held); null when it changes nothing. */
+  private @Nullable AclChange aclChange(Caller c, Inode n, String name, @Nullable PosixAcl acl)
+      throws AgentFsException {
+    if (n.isSymlink()) {
+      throw err(Errno.ENOTSUP, path(n.ino));
+    }
+    boolean access = name.equals(PosixAcl.ACCESS);
+    if (!access && !n.isDir()) {
+      if (acl != null) {
+        throw err(Errno.EACCES, path(n.ino));
+      }
+      return null;
+    }
+    if (!privileged(c) && c.uid() != n.uid) {
+      throw err(Errno.EPERM, path(n.ino));
+    }
+    if (acl == null) {
+      return n.xattrs.containsKey(name) ? new AclChange(n.mode, null) : null;
+    }
+    acl.validate(path(n.ino));
+    if (!access) {
+      return new AclChange(n.mode, acl.encode());
+    }
+    int mode = acl.equivMode(n.mode);
+    if (!privileged(c) && !c.inGroup(n.gid)) {
+      mode &= ~S_ISGID;
+    }
+    return new AclChange(mode, acl.extended() ? acl.encode() : null);
   }
 
   /** Sets ({@code value} non-null) or removes one xattr; caller holds the monitor. */

@@ -226,6 +226,20 @@ class BranchFsAclTest {
   }
 
   @Test
+  void callsThatChangeNothingTouchNothing() throws AgentFsException {
+    Map<String, String> before = dump(v.st.table);
+    long ctime = attr(v, f).ctimeNs();
+    fx.tick();
+    v.removexattr(ROOT, f, ACCESS);
+    v.removexattr(ROOT, f, DEFAULT);
+    v.removexattr(ROOT, dir, DEFAULT);
+    assertEquals(before, dump(v.st.table), "no ctime, no new version");
+    v.setxattr(ROOT, f, ACCESS, bytes("u::rw-,g::r--,o::r--"), 0);
+    assertEquals(0644, mode(f));
+    assertTrue(attr(v, f).ctimeNs() > ctime, "setting is a change, as on ext4");
+  }
+
+  @Test
   void settingAnAclDropsSetgidForACallerOutsideTheGroup() throws AgentFsException {
     long af = Fx.file(v, ALICE, dir, "sg", 0600, "");
     v.setattr(ROOT, af, 0, SetAttr.owner(ALICE.uid(), 0));
