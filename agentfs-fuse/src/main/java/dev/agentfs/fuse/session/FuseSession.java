@@ -6,6 +6,7 @@ import dev.agentfs.Errno;
 import dev.agentfs.Passthrough;
 import dev.agentfs.fuse.protocol.Opcode;
 import dev.agentfs.fuse.protocol.Wire;
+import dev.agentfs.fuse.sys.IoUring;
 import dev.agentfs.fuse.sys.Syscalls;
 import dev.agentfs.spi.MountHandle;
 import dev.agentfs.vfs.Modes;
@@ -62,6 +63,8 @@ public final class FuseSession implements MountHandle {
   static final ThreadLocal<Boolean> CONTROL = new ThreadLocal<>();
   /** How long an API thread waits for its invalidation to reach the kernel. */
   private static final Duration NOTICE_WAIT = Duration.ofSeconds(2);
+  /** Request slots per io_uring queue (one queue per CPU). */
+  private static final int RING_DEPTH = 8;
 
   static {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -83,6 +86,7 @@ public final class FuseSession implements MountHandle {
   private final int bufferSize;
   private final String name;
   private @Nullable Notifier notifier;
+  private @Nullable FuseRing ring;
   private volatile @Nullable Negotiated negotiated;
   private volatile boolean mounted;
   private volatile boolean alive;
@@ -135,6 +139,9 @@ public final class FuseSession implements MountHandle {
     String path = mp.toString();
     checkMountPoint(mp, options, sys);
     Configuration effective = withinPrivileges(config, path);
+    if (effective.has(Feature.IO_URING)) {
+      enableUring();
+    }
 
     Mounter.Attached a = new Mounter(sys, effective, options.method()).attach(path);
     FuseSession s;
@@ -247,7 +254,21 @@ public final class FuseSession implements MountHandle {
     Notifier nt = new Notifier(sys, masterFd, name + "-notify");
     notifier = nt;
     nt.start();
-    for (int i = 0; i < config.threads(); i++) {
+    int classic = config.threads();
+    if (negotiated.has(dev.agentfs.fuse.protocol.InitFlag.OVER_IO_URING)) {
+      FuseRing fr = new FuseRing(this, sys, masterFd, dispatcher, RING_DEPTH,
+          negotiated.maxWrite(), bufferSize, name);
+      try {
+        workers.addAll(fr.start(FuseRing.possibleCpus()));
+        ring = fr;
+        classic = 1; // FORGET and INTERRUPT still come through /dev/fuse
+      } catch (IoUring.IoUringException ex) {
+        LOG.warn("{}: FUSE over io_uring refused ({}); serving /dev/fuse with {} workers",
+            target, ex.getMessage(), classic);
+        fr.release();
+      }
+    }
+    for (int i = 0; i < classic; i++) {
       int fd = cloneFd();
       Dispatcher.Context ctx = newContext(fd);
       Thread t = new Thread(() -> work(fd, ctx), name + "-worker-" + i);
@@ -266,6 +287,23 @@ public final class FuseSession implements MountHandle {
       throw new AgentFsException(Errno.EIO, target, ex);
     }
     LOG.debug("{} mounted with {} workers", target, workers.size());
+  }
+
+  /**
+   * The kernel offers FUSE-over-io_uring only while the fuse module's enable_uring parameter
+   * is on; asking for {@link Feature#IO_URING} is asking for that, so root switches it on.
+   */
+  static void enableUring() {
+    Path p = Path.of("/sys/module/fuse/parameters/enable_uring");
+    try {
+      if (Files.exists(p) && !new String(Files.readAllBytes(p), StandardCharsets.US_ASCII)
+          .trim().equals("Y") && Files.isWritable(p)) {
+        Files.write(p, "Y".getBytes(StandardCharsets.US_ASCII));
+        LOG.info("switched on the fuse module's enable_uring parameter");
+      }
+    } catch (IOException e) {
+      LOG.debug("cannot switch on enable_uring: {}", e.toString());
+    }
   }
 
   /** A new descriptor on this connection; the master itself when cloning is unsupported. */
@@ -349,6 +387,12 @@ public final class FuseSession implements MountHandle {
   /** The request dispatcher (counters, passthrough state), for tests and the benchmark. */
   public Dispatcher dispatcher() {
     return dispatcher;
+  }
+
+  /** Requests served through FUSE-over-io_uring so far (0 when the mount does not use it). */
+  public long ringRequests() {
+    FuseRing r = ring;
+    return r == null ? 0 : r.served();
   }
 
   /** Backing files currently registered with the kernel for passthrough. */
@@ -470,12 +514,18 @@ public final class FuseSession implements MountHandle {
       if (mounted) {
         unmount();
       }
-      if (!joinWorkers()) {
+      boolean joined = joinWorkers();
+      if (!joined) {
         abortConnection();
-        if (!joinWorkers()) {
+        joined = joinWorkers();
+        if (!joined) {
           LOG.warn("{}: {} worker(s) did not stop; leaving them as daemon threads", target,
               workers.stream().filter(Thread::isAlive).count());
         }
+      }
+      FuseRing r = ring;
+      if (r != null && joined) {
+        r.release(); // unmapping rings a live thread still reads would crash the JVM
       }
     } finally {
       alive = false;

@@ -69,6 +69,9 @@ public final class InitNegotiator {
       want |= POSIX_ACL.mask();
     }
     want |= passthroughWant(offered);
+    if (config.has(Feature.IO_URING)) {
+      want |= OVER_IO_URING.mask();
+    }
     long granted = want & offered;
     if (!INIT_EXT.in(offered)) {
       granted &= 0xffffffffL; // flags2 travels only when both sides speak INIT_EXT

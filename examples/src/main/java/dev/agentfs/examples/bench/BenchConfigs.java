@@ -30,6 +30,11 @@ final class BenchConfigs {
     add("hostfs", () -> new AgentFsConfig("hostfs", (b, dir) -> b.backstore(hostFs(dir))));
     add("hostfs-passthrough", () -> new AgentFsConfig("hostfs-passthrough",
         (b, dir) -> b.backstore(hostFs(dir)).passthrough(Passthrough.REQUIRED)));
+    add("memory-uring", () -> new AgentFsConfig("memory-uring",
+        b -> b.enable(Feature.IO_URING)));
+    add("hostfs-passthrough-uring", () -> new AgentFsConfig("hostfs-passthrough-uring",
+        (b, dir) -> b.backstore(hostFs(dir)).passthrough(Passthrough.REQUIRED)
+            .enable(Feature.IO_URING)));
     add("overlay", () -> new AgentFsConfig("overlay", (b, dir) -> b.lower(lower(dir))));
     add("jnr", () -> new AgentFsConfig("jnr", b -> b.transport("jnr")));
     // Not yet: branch-exec (a private mount namespace per branch; see the control plane).
