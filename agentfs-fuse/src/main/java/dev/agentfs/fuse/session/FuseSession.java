@@ -3,6 +3,7 @@ package dev.agentfs.fuse.session;
 import dev.agentfs.AgentFsException;
 import dev.agentfs.Configuration;
 import dev.agentfs.Errno;
+import dev.agentfs.Feature;
 import dev.agentfs.Passthrough;
 import dev.agentfs.fuse.protocol.Opcode;
 import dev.agentfs.fuse.protocol.Wire;
