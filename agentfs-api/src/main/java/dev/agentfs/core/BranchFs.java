@@ -635,14 +635,15 @@ public final class BranchFs implements Vfs {
   }
 
   /**
-   * The kernel writes a passthrough file without telling us, so while it is in use the host
-   * file's mtime is the truth (setattr writes explicit times through to it).
+   * The kernel writes a passthrough file (or a mapping writes a mapped one) without telling us,
+   * so while it is in use the host file's mtime is the truth (setattr writes explicit times
+   * through to it). True when the recorded mtime changed.
    */
-  private void syncTimesFromHost(Inode n) {
+  private boolean syncTimesFromHost(Inode n) {
     Content ct = n.content;
     java.nio.file.Path p = ct == null ? null : ct.hostPath();
     if (p == null || n.epoch != st.epoch) {
-      return;
+      return false;
     }
     try {
       java.util.Map<String, Object> a = java.nio.file.Files.readAttributes(p,
@@ -656,11 +657,13 @@ public final class BranchFs implements Vfs {
           if (core.journaled) {
             st.dirtyInodes.add(n.ino);
           }
+          return true;
         }
       }
     } catch (java.io.IOException e) {
       // the host file is gone or unreadable: keep what we recorded
     }
+    return false;
   }
 
   @Override
@@ -1478,9 +1481,16 @@ public final class BranchFs implements Vfs {
 
   @Override
   public void fsync(long ino, long fh, boolean datasync) throws AgentFsException {
-    Content ct = node(ino).content;
+    Inode n = node(ino);
+    Content ct = n.content;
     if (ct != null) {
       ct.sync(datasync);
+    }
+    if (!st.pinned.isEmpty() && st.pinned.containsKey(ino)) {
+      // Its host file may have been written behind our back (a memory mapping through the
+      // java.nio channel): what mounts cached of it and what watchers saw may be stale.
+      syncTimesFromHost(n);
+      changedInode(ino);
     }
     core.syncMetadata();
   }
@@ -1958,7 +1968,22 @@ public final class BranchFs implements Vfs {
 
   @Override
   public void releaseBacking(long ino) {
-    st.pinned.computeIfPresent(ino, (k, v) -> v <= 1 ? null : v - 1);
+    boolean[] last = new boolean[1];
+    st.pinned.computeIfPresent(ino, (k, v) -> {
+      last[0] = v <= 1;
+      return v <= 1 ? null : v - 1;
+    });
+    if (!last[0]) {
+      return;
+    }
+    // getattr stops asking the host file now: take its last word on the times.
+    Inode n = st.table.get(ino);
+    if (n == null) {
+      n = st.orphans.get(ino);
+    }
+    if (n != null && syncTimesFromHost(n)) {
+      changedInode(ino);
+    }
   }
 
   // ---------------------------------------------------------------- for the core

@@ -98,7 +98,18 @@ class NioScenarioTest {
     return all.entrySet().stream().map(e -> dynamicTest(e.getKey(), () -> compare(e.getValue())));
   }
 
+  /** Makes the AgentFs a scenario's second run uses. */
+  @FunctionalInterface
+  interface AgentFsFactory {
+    AgentFs create() throws Exception;
+  }
+
   private static void compare(Scenario s) throws Exception {
+    compare(s, () -> AgentFs.builder().build());
+  }
+
+  /** Runs {@code s} on the default file system and on a branch of {@code agentFs}'s result. */
+  static void compare(Scenario s, AgentFsFactory agentFs) throws Exception {
     Path tmp = Files.createTempDirectory("nio-oracle");
     List<String> expected;
     try {
@@ -110,7 +121,7 @@ class NioScenarioTest {
       deleteTree(tmp);
     }
     List<String> actual;
-    try (AgentFs afs = AgentFs.builder().build();
+    try (AgentFs afs = agentFs.create();
         FileSystem fs = afs.main().asFileSystem()) {
       Path root = Files.createDirectory(fs.getPath("/w"));
       Transcript t = new Transcript(root);
