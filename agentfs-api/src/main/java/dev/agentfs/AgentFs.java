@@ -140,7 +140,18 @@ public final class AgentFs implements AutoCloseable {
     for (int i = 2; taken.contains(base); i++) {
       base = name + "@base-" + i;
     }
-    return createBranch(name, from.snapshot(base));
+    Snapshot snap = from.snapshot(base);
+    try {
+      return createBranch(name, snap);
+    } catch (AgentFsException | RuntimeException e) {
+      // The base was made for this branch only (EDQUOT, EEXIST, ...): leave nothing behind.
+      try {
+        core.deleteSnapshot(base);
+      } catch (AgentFsException x) {
+        e.addSuppressed(x);
+      }
+      throw e;
+    }
   }
 
   /**
@@ -519,6 +530,24 @@ public final class AgentFs implements AutoCloseable {
       return this;
     }
 
+    /** See {@link Configuration#maxBranches()}. */
+    public Builder maxBranches(int n) {
+      config.maxBranches(n);
+      return this;
+    }
+
+    /** See {@link Configuration#maxSnapshots()}. */
+    public Builder maxSnapshots(int n) {
+      config.maxSnapshots(n);
+      return this;
+    }
+
+    /** See {@link Configuration#maxOpenHandles()}. */
+    public Builder maxOpenHandles(int n) {
+      config.maxOpenHandles(n);
+      return this;
+    }
+
     public Builder disable(Feature... fs) {
       config.disable(fs);
       return this;
@@ -558,7 +587,8 @@ public final class AgentFs implements AutoCloseable {
       FsCore core;
       try {
         core = new FsCore(b, clock, c.has(Feature.ROOT_BYPASS), c.has(Feature.READ_ONLY),
-            c.has(Feature.STRICT_UTF8_NAMES), rootUid, rootGid, rootMode, lower);
+            c.has(Feature.STRICT_UTF8_NAMES), rootUid, rootGid, rootMode, lower,
+            new FsCore.Limits(c.maxBranches(), c.maxSnapshots(), c.maxOpenHandles()));
       } catch (AgentFsException e) {
         if (backstore == null) {
           b.close();

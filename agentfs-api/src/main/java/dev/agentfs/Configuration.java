@@ -7,7 +7,8 @@ import java.util.Set;
 
 /**
  * The immutable settings of one AgentFs instance and its mounts: transport, worker threads,
- * kernel cache timeouts, passthrough and the {@link Feature} set. Built with {@link #builder()}
+ * kernel cache timeouts, passthrough, the {@link Feature} set, and the limits on branches,
+ * snapshots and open handles. Built with {@link #builder()}
  * or changed with {@link #toBuilder()}; every setter checks its argument, and {@link
  * Builder#build()} rejects combinations the kernel would refuse, with a message that says why.
  *
@@ -17,7 +18,9 @@ public final class Configuration {
   /**
    * The defaults: kernel transport, root bypass and kernel permission checks on, kernel
    * entry and attribute caches of one hour (kept exact by invalidation notices), passthrough
-   * off.
+   * off, at most {@value Builder#DEFAULT_MAX_BRANCHES} branches, {@value
+   * Builder#DEFAULT_MAX_SNAPSHOTS} snapshots and {@value Builder#DEFAULT_MAX_OPEN_HANDLES} open
+   * handles.
    */
   public static Configuration defaults() {
     return builder().build();
@@ -38,6 +41,9 @@ public final class Configuration {
   private final int maxBackground;
   private final int congestionThreshold;
   private final long maxWrite;
+  private final int maxBranches;
+  private final int maxSnapshots;
+  private final int maxOpenHandles;
 
   private Configuration(Builder b) {
     this.transport = b.transport;
@@ -51,6 +57,9 @@ public final class Configuration {
     this.maxBackground = b.maxBackground;
     this.congestionThreshold = b.congestionThreshold;
     this.maxWrite = b.maxWrite;
+    this.maxBranches = b.maxBranches;
+    this.maxSnapshots = b.maxSnapshots;
+    this.maxOpenHandles = b.maxOpenHandles;
   }
 
   /** Transport name: "kernel" (direct /dev/fuse protocol) or "jnr" (jnr-fuse, libfuse2). */
@@ -104,6 +113,27 @@ public final class Configuration {
     return maxWrite;
   }
 
+  /**
+   * The most branches that may exist at once, the default branch included; creating one more
+   * fails with {@link Errno#EDQUOT}.
+   */
+  public int maxBranches() {
+    return maxBranches;
+  }
+
+  /** The most snapshots that may exist at once; taking one more fails with EDQUOT. */
+  public int maxSnapshots() {
+    return maxSnapshots;
+  }
+
+  /**
+   * The most files and directories that may be open at once, counted across every branch,
+   * mount, process and the Java API; one more open fails with {@link Errno#ENFILE}.
+   */
+  public int maxOpenHandles() {
+    return maxOpenHandles;
+  }
+
   public Builder toBuilder() {
     Builder b = new Builder();
     b.transport = transport;
@@ -118,6 +148,9 @@ public final class Configuration {
     b.maxBackground = maxBackground;
     b.congestionThreshold = congestionThreshold;
     b.maxWrite = maxWrite;
+    b.maxBranches = maxBranches;
+    b.maxSnapshots = maxSnapshots;
+    b.maxOpenHandles = maxOpenHandles;
     return b;
   }
 
@@ -125,11 +158,31 @@ public final class Configuration {
   public String toString() {
     return "Configuration{transport=" + transport + ", threads=" + threads + ", passthrough="
         + passthrough + ", features=" + features + ", entryTimeout=" + entryTimeout
-        + ", attrTimeout=" + attrTimeout + "}";
+        + ", attrTimeout=" + attrTimeout + ", maxBranches=" + maxBranches + ", maxSnapshots="
+        + maxSnapshots + ", maxOpenHandles=" + maxOpenHandles + "}";
   }
 
   /** Collects settings; not thread-safe; {@link #build()} validates and freezes them. */
   public static final class Builder {
+    /**
+     * Below the 16,382 branches one mount can route (node ids carry the branch in 14 bits), so
+     * every branch that exists can be reached through a single mount.
+     */
+    public static final int DEFAULT_MAX_BRANCHES = 10_000;
+
+    /**
+     * A snapshot costs a root pointer and a name until its tree diverges, so the bound is about
+     * listings and the garbage collector's walk (every snapshot is a root), not memory.
+     */
+    public static final int DEFAULT_MAX_SNAPSHOTS = 100_000;
+
+    /**
+     * Linux's default fs.nr_open, the most descriptors one process can be allowed: no single
+     * process hits this before its own limit, while a leak across many processes stops at
+     * roughly 100 MB of handle state instead of exhausting the heap.
+     */
+    public static final int DEFAULT_MAX_OPEN_HANDLES = 1 << 20;
+
     private String transport = "kernel";
     private int threads = Math.max(2, Math.min(8, Runtime.getRuntime().availableProcessors()));
     // Long kernel caches are safe: every change the kernel did not make itself (Java API,
@@ -143,6 +196,9 @@ public final class Configuration {
     private int maxBackground = 64;
     private int congestionThreshold = 48;
     private long maxWrite = 1 << 20;
+    private int maxBranches = DEFAULT_MAX_BRANCHES;
+    private int maxSnapshots = DEFAULT_MAX_SNAPSHOTS;
+    private int maxOpenHandles = DEFAULT_MAX_OPEN_HANDLES;
 
     private Builder() {}
 
@@ -233,6 +289,33 @@ public final class Configuration {
         throw new IllegalArgumentException("maxWrite must be 4 KiB..16 MiB, got " + bytes);
       }
       this.maxWrite = bytes;
+      return this;
+    }
+
+    /** At least 1: the default branch always exists. */
+    public Builder maxBranches(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("maxBranches must be at least 1 (the default branch),"
+            + " got " + n);
+      }
+      this.maxBranches = n;
+      return this;
+    }
+
+    /** 0 allows no snapshot (and so no branch made from one). */
+    public Builder maxSnapshots(int n) {
+      if (n < 0) {
+        throw new IllegalArgumentException("maxSnapshots must not be negative, got " + n);
+      }
+      this.maxSnapshots = n;
+      return this;
+    }
+
+    public Builder maxOpenHandles(int n) {
+      if (n < 1) {
+        throw new IllegalArgumentException("maxOpenHandles must be at least 1, got " + n);
+      }
+      this.maxOpenHandles = n;
       return this;
     }
 

@@ -514,6 +514,26 @@ public final class BranchFs implements Vfs {
     }
   }
 
+  /**
+   * Runs {@code op}, which ends by making one handle, holding a slot of the filesystem's handle
+   * table for it; taken first, as Linux allocates the struct file before the path walk, so
+   * ENFILE wins over every other error and a refused open or create changes nothing.
+   */
+  private <T> T withHandleSlot(String what, Op<T> op) throws AgentFsException {
+    core.handleSlots.take(what);
+    boolean ok = false;
+    try {
+      T r = op.run();
+      ok = true;
+      return r;
+    } finally {
+      if (!ok) {
+        core.handleSlots.give();
+      }
+    }
+  }
+
+  /** Registers a handle; the caller holds its slot (see {@link #withHandleSlot}). */
   private long newHandle(long ino, int flags) {
     long fh = nextFh.getAndIncrement();
     handles.put(fh, new Handle(ino, flags));
@@ -1305,6 +1325,10 @@ public final class BranchFs implements Vfs {
 
   @Override
   public long open(Caller c, long ino, int flags) throws AgentFsException {
+    return withHandleSlot(path(ino), () -> openWithSlot(c, ino, flags));
+  }
+
+  private long openWithSlot(Caller c, long ino, int flags) throws AgentFsException {
     Inode n = node(ino);
     int acc = flags & O_ACCMODE;
     boolean wantWrite = acc != O_RDONLY || (flags & O_TRUNC) != 0;
@@ -1347,6 +1371,12 @@ public final class BranchFs implements Vfs {
   @Override
   public Created create(Caller c, long parent, byte[] name, int mode, int flags, int umask)
       throws AgentFsException {
+    return withHandleSlot(path(parent, name), () -> createWithSlot(c, parent, name, mode,
+        flags, umask));
+  }
+
+  private Created createWithSlot(Caller c, long parent, byte[] name, int mode, int flags,
+      int umask) throws AgentFsException {
     int m = S_IFREG | (mode & 07777);
     while (true) {
       Inode existing;
@@ -1365,7 +1395,7 @@ public final class BranchFs implements Vfs {
         if (existing.isDir()) {
           throw err(Errno.EISDIR, path(parent, name));
         }
-        long fh = open(c, existing.ino, flags & ~O_CREAT);
+        long fh = openWithSlot(c, existing.ino, flags & ~O_CREAT);
         ref(existing.ino);
         return new Created(node(existing.ino).attr(), fh);
       }
@@ -1383,6 +1413,11 @@ public final class BranchFs implements Vfs {
 
   @Override
   public Created tmpfile(Caller c, long parent, int mode, int flags, int umask)
+      throws AgentFsException {
+    return withHandleSlot(path(parent), () -> tmpfileWithSlot(c, parent, mode, flags, umask));
+  }
+
+  private Created tmpfileWithSlot(Caller c, long parent, int mode, int flags, int umask)
       throws AgentFsException {
     Inode n = mutate(() -> {
       Inode d = dir(parent);
@@ -1475,6 +1510,7 @@ public final class BranchFs implements Vfs {
     if (h == null) {
       return;
     }
+    core.handleSlots.give();
     locks.releaseFlock(h.ino, fh);
     unref(h.ino, 0, 1);
   }
@@ -1499,9 +1535,11 @@ public final class BranchFs implements Vfs {
 
   @Override
   public long opendir(Caller c, long ino, int flags) throws AgentFsException {
-    Inode d = dir(ino);
-    check(c, d, R_OK);
-    return newHandle(ino, O_RDONLY | O_DIRECTORY);
+    return withHandleSlot(path(ino), () -> {
+      Inode d = dir(ino);
+      check(c, d, R_OK);
+      return newHandle(ino, O_RDONLY | O_DIRECTORY);
+    });
   }
 
   @Override

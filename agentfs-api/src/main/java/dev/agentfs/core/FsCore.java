@@ -67,9 +67,47 @@ public final class FsCore {
   /** The overlay's read-only lower directory, or null. */
   final @Nullable Lower lower;
 
+  /**
+   * How many branches (the default one included), snapshots and open handles (files and
+   * directories, across all branches, mounts and the Java API) the filesystem allows at once.
+   * One more branch or snapshot fails with EDQUOT (as ZFS's filesystem_limit and
+   * snapshot_limit do), one more handle with ENFILE (the table is shared by every process,
+   * like the kernel's file table, not per process as EMFILE's limit is).
+   */
+  public record Limits(int maxBranches, int maxSnapshots, int maxOpenHandles) {
+    /** No limit beyond what fits in an int. */
+    public static final Limits NONE =
+        new Limits(Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE);
+
+    public Limits {
+      if (maxBranches < 1 || maxSnapshots < 0 || maxOpenHandles < 1) {
+        throw new IllegalArgumentException("limits need at least one branch and one handle: "
+            + maxBranches + " branches, " + maxSnapshots + " snapshots, " + maxOpenHandles
+            + " handles");
+      }
+    }
+  }
+
+  final Slots branchSlots;
+  final Slots snapshotSlots;
+  /** Open file and directory handles of every branch and snapshot view. */
+  final Slots handleSlots;
+
   public FsCore(Backstore backstore, LongSupplier clockNanos, boolean rootBypass,
       boolean readOnly, boolean strictUtf8, int rootUid, int rootGid, int rootMode,
       java.nio.file.@Nullable Path lowerDir) throws AgentFsException {
+    this(backstore, clockNanos, rootBypass, readOnly, strictUtf8, rootUid, rootGid, rootMode,
+        lowerDir, Limits.NONE);
+  }
+
+  public FsCore(Backstore backstore, LongSupplier clockNanos, boolean rootBypass,
+      boolean readOnly, boolean strictUtf8, int rootUid, int rootGid, int rootMode,
+      java.nio.file.@Nullable Path lowerDir, Limits limits) throws AgentFsException {
+    this.branchSlots = new Slots("branches", limits.maxBranches(), Errno.EDQUOT, "maxBranches");
+    this.snapshotSlots =
+        new Slots("snapshots", limits.maxSnapshots(), Errno.EDQUOT, "maxSnapshots");
+    this.handleSlots =
+        new Slots("open handles", limits.maxOpenHandles(), Errno.ENFILE, "maxOpenHandles");
     this.backstore = backstore;
     this.lower = lowerDir == null ? null : new Lower(lowerDir);
     this.clock = clockNanos;
@@ -96,6 +134,7 @@ public final class FsCore {
     BranchState main = new BranchState("main", null, LongTrie.<Inode>empty().with(1, root),
         epoch, now);
     branches.put("main", new BranchFs(this, main));
+    branchSlots.force();
     MetadataLog log = backstore.metadataLog();
     this.journaled = log != null;
     this.journal = log == null ? null : new Journal(this, log);
@@ -323,6 +362,26 @@ public final class FsCore {
 
   // ---------------------------------------------------------------- branches and snapshots
 
+  /** Takes a slot, or counts one without checking while the journal replays. */
+  private void takeSlot(Slots slots, String name) throws AgentFsException {
+    if (journal != null && journal.replaying()) {
+      slots.force();
+    } else {
+      slots.take(name);
+    }
+  }
+
+  /** The limits this filesystem enforces. */
+  public Limits limits() {
+    return new Limits((int) branchSlots.max(), (int) snapshotSlots.max(),
+        (int) handleSlots.max());
+  }
+
+  /** Open file and directory handles across every branch and snapshot view. */
+  public long openHandles() {
+    return handleSlots.used();
+  }
+
   public BranchFs branch(String name) throws AgentFsException {
     BranchFs b = branches.get(name);
     if (b == null) {
@@ -396,26 +455,37 @@ public final class FsCore {
       if (snapshots.containsKey(name)) {
         throw new AgentFsException(Errno.EEXIST, "snapshot " + name);
       }
-      // Files the kernel writes directly (passthrough) cannot be copied on write: the
-      // snapshot takes a copy of them now and the branch keeps the live host file.
+      takeSlot(snapshotSlots, "snapshot " + name);
+      boolean made = false;
       List<Inode> live = new ArrayList<>();
-      for (Long ino : st.pinned.keySet()) {
-        Inode v = st.table.get(ino);
-        Content x = v == null ? null : v.content;
-        if (x == null || v.epoch != st.epoch || v.contentShared) {
-          continue;
+      try {
+        // Files the kernel writes directly (passthrough) cannot be copied on write: the
+        // snapshot takes a copy of them now and the branch keeps the live host file.
+        for (Long ino : st.pinned.keySet()) {
+          Inode v = st.table.get(ino);
+          Content x = v == null ? null : v.content;
+          if (x == null || v.epoch != st.epoch || v.contentShared) {
+            continue;
+          }
+          v.content = copyContent(x); // the version the snapshot keeps names the copy
+          live.add(v);
+          pinnedLive.put(v, x);
+          if (journaled) {
+            st.dirtyInodes.add(ino);
+          }
         }
-        v.content = copyContent(x); // the version the snapshot keeps names the copy
-        live.add(v);
-        pinnedLive.put(v, x);
-        if (journaled) {
-          st.dirtyInodes.add(ino);
+        if (journal != null && !journal.replaying()) {
+          journal.flushWith(b, Journal.snapshotRecord(branch, name, createdNs));
+        }
+        if (snapshots.put(name, new SnapshotState(name, branch, st.table, createdNs)) != null) {
+          snapshotSlots.give(); // a same-named snapshot of another branch raced us: one left
+        }
+        made = true;
+      } finally {
+        if (!made) {
+          snapshotSlots.give();
         }
       }
-      if (journal != null && !journal.replaying()) {
-        journal.flushWith(b, Journal.snapshotRecord(branch, name, createdNs));
-      }
-      snapshots.put(name, new SnapshotState(name, branch, st.table, createdNs));
       st.epoch = epochs.getAndIncrement();
       for (Inode v : live) {
         Inode mine = v.copyFor(st.epoch);
@@ -464,8 +534,14 @@ public final class FsCore {
     if (branches.containsKey(name)) {
       throw new AgentFsException(Errno.EEXIST, "branch " + name);
     }
+    takeSlot(branchSlots, "branch " + name);
     if (journal != null && !journal.replaying()) {
-      journal.flushWith(null, Journal.branchRecord(name, from, createdNs));
+      try {
+        journal.flushWith(null, Journal.branchRecord(name, from, createdNs));
+      } catch (AgentFsException | RuntimeException e) {
+        branchSlots.give();
+        throw e;
+      }
     }
     BranchState st = new BranchState(name, from, s.table(), epochs.getAndIncrement(),
         createdNs);
@@ -520,7 +596,9 @@ public final class FsCore {
     if (journal != null && !journal.replaying()) {
       journal.flushWith(null, Journal.deleteSnapshotRecord(name));
     }
-    snapshots.remove(name);
+    if (snapshots.remove(name) != null) {
+      snapshotSlots.give();
+    }
   }
 
   synchronized void dropBranch(String name) throws AgentFsException {
@@ -528,7 +606,9 @@ public final class FsCore {
     if (journal != null && !journal.replaying()) {
       journal.flushWith(null, Journal.deleteBranchRecord(name));
     }
-    branches.remove(name);
+    if (branches.remove(name) != null) {
+      branchSlots.give();
+    }
   }
 
   public void deleteBranch(String name) throws AgentFsException {
