@@ -23,6 +23,11 @@ public final class Main {
             --transport kernel|jnr   the direct /dev/fuse protocol (default) or jnr-fuse
                                      (libfuse2: no passthrough, writeback or invalidation)
             --threads N              FUSE worker threads (default: CPU count, 2..8)
+            --max-branches N         at most N branches, main included (default 10000);
+                                     one more is EDQUOT
+            --max-snapshots N        at most N snapshots (default 100000); one more is EDQUOT
+            --max-open-handles N     at most N open files and directories in all (default
+                                     1048576); one more open is ENFILE
             --writeback              enable the kernel writeback cache
       --io-uring               serve over FUSE-over-io_uring, one queue per CPU (root,
                                Linux 6.14+; falls back to /dev/fuse where refused)
@@ -96,6 +101,12 @@ public final class Main {
             --lower DIR         overlay: read DIR through, never modify it
             --transport NAME    kernel (default: /dev/fuse spoken directly) or jnr (libfuse2)
             --threads N         FUSE worker threads (default: CPU count, 2..8)
+            --max-branches N    at most N branches, main included (default 10000); creating
+                                one more fails with EDQUOT
+            --max-snapshots N   at most N snapshots (default 100000); one more is EDQUOT
+            --max-open-handles N
+                                at most N files and directories open at once, across every
+                                process and branch (default 1048576); one more open is ENFILE
             --writeback         enable the kernel writeback cache
             --passthrough       kernel passthrough I/O to host files (hostfs; fails if the
                                 kernel or backstore cannot do it)

@@ -44,6 +44,20 @@ final class MountCommand {
             throw new UsageException("--threads: " + e.getMessage());
           }
         }
+        case "--max-branches", "--max-snapshots", "--max-open-handles" -> {
+          String v = value(args, ++i, a);
+          try {
+            int n = Integer.parseInt(v);
+            switch (a) {
+              case "--max-branches" -> b.maxBranches(n);
+              case "--max-snapshots" -> b.maxSnapshots(n);
+              default -> b.maxOpenHandles(n);
+            }
+          } catch (IllegalArgumentException e) {
+            throw new UsageException(a + ": " + (e instanceof NumberFormatException
+                ? "not a number: '" + v + "'" : e.getMessage()));
+          }
+        }
         case "--writeback" -> b.enable(Feature.WRITEBACK_CACHE);
         case "--io-uring" -> b.enable(Feature.IO_URING);
         case "--passthrough" -> b.passthrough(dev.agentfs.Passthrough.REQUIRED);

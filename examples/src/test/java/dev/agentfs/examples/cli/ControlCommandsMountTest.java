@@ -88,4 +88,25 @@ class ControlCommandsMountTest {
     assertEquals("b1", Files.readString(seen));
     assertEquals("main", Files.readString(mp.resolve("README")), "outside: still main");
   }
+
+  @Test
+  void limitsReachTheCommandLineAsTheirErrno() throws Exception {
+    Path small = Files.createDirectory(tmp.resolve("small"));
+    try (AgentFs limited = AgentFs.builder().maxSnapshots(1).maxBranches(2).build();
+        MountHandle h = limited.mount(small)) {
+      String m = small.toString();
+      assertEquals(0, run("snapshot", "create", "--mount", m, "s1"), err.toString());
+      assertEquals(1, run("snapshot", "create", "--mount", m, "s2"));
+      String e = err.toString(StandardCharsets.UTF_8);
+      assertTrue(e.startsWith("agentfs: EDQUOT: " + m + " (snapshot s2 (the limit of 1"
+          + " snapshots is reached (Configuration.maxSnapshots)))"), e);
+      assertEquals(0, run("branch", "create", "--mount", m, "b1", "--from", "s1"));
+      assertEquals(1, run("branch", "create", "--mount", m, "b2", "--from", "s1"));
+      e = err.toString(StandardCharsets.UTF_8);
+      assertTrue(e.startsWith("agentfs: EDQUOT: " + m + " (branch b2 ("), e);
+      assertEquals(0, run("snapshot", "delete", "--mount", m, "s1"));
+      assertEquals(0, run("snapshot", "create", "--mount", m, "s2"), err.toString());
+      assertEquals(java.util.List.of("s2"), limited.core().snapshotNames());
+    }
+  }
 }

@@ -167,4 +167,49 @@ class MainTest {
     assertTrue(!t.isAlive(), "mount must return once its mount is gone");
     assertTrue(lines().get(lines().size() - 1).contains("\"unmounted\""), lines().toString());
   }
+
+  @Test
+  void limitFlagsAreCheckedBeforeMounting() {
+    assertEquals(2, run("mount", "--max-snapshots", "many", "/nonexistent"));
+    assertTrue(err.toString(StandardCharsets.UTF_8)
+        .contains("--max-snapshots: not a number: 'many'"), err.toString());
+    assertEquals(2, run("mount", "--max-branches", "0", "/nonexistent"));
+    assertTrue(err.toString(StandardCharsets.UTF_8)
+        .contains("--max-branches: maxBranches must be at least 1"), err.toString());
+    assertEquals(2, run("mount", "--max-open-handles"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--max-open-handles needs a value"));
+  }
+
+  @Test
+  void aMountWithALimitRefusesTheSnapshotPastIt(@TempDir Path tmp) throws Exception {
+    Assumptions.assumeTrue(Files.isWritable(Path.of("/dev/fuse"))
+        && "root".equals(System.getProperty("user.name")), "needs /dev/fuse and root");
+    Path mp = Files.createDirectory(tmp.resolve("mnt"));
+    Thread t = new Thread(() -> run("mount", "--max-snapshots", "1", mp.toString()));
+    t.start();
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (lines().stream().noneMatch(l -> l.contains("\"mounted\"")) && t.isAlive()
+          && System.nanoTime() < deadline) {
+        java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
+      }
+      assertTrue(lines().stream().anyMatch(l -> l.contains("\"mounted\"")), lines().toString());
+      ByteArrayOutputStream o2 = new ByteArrayOutputStream();
+      ByteArrayOutputStream e2 = new ByteArrayOutputStream();
+      String[] create = {"snapshot", "create", "--mount", mp.toString(), "one"};
+      assertEquals(0, Main.run(create, new PrintStream(o2, true, StandardCharsets.UTF_8),
+          new PrintStream(e2, true, StandardCharsets.UTF_8)), e2.toString());
+      create[4] = "two";
+      assertEquals(1, Main.run(create, new PrintStream(o2, true, StandardCharsets.UTF_8),
+          new PrintStream(e2, true, StandardCharsets.UTF_8)));
+      assertTrue(e2.toString(StandardCharsets.UTF_8).startsWith("agentfs: EDQUOT: "),
+          e2.toString(StandardCharsets.UTF_8));
+    } finally {
+      Main.run(new String[] {"unmount", mp.toString()},
+          new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+          new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+      t.join(TimeUnit.SECONDS.toMillis(10));
+    }
+    assertTrue(!t.isAlive(), "mount must return once its mount is gone");
+  }
 }
