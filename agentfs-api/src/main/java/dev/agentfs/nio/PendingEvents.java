@@ -24,8 +24,9 @@ import org.jspecify.annotations.Nullable;
  */
 final class PendingEvents {
   /**
-   * The JDK's bound on one key's list. JDK 17 fixes it at 512; JDK 21 and later read it from
-   * {@code jdk.nio.file.WatchService.maxEventsPerPoll}, which this does not.
+   * The JDK's bound on one key's list. JDK 17 fixes it at 512; newer JDKs (25, for one) read
+   * it from {@code jdk.nio.file.WatchService.maxEventsPerPoll}, default 512, which this does
+   * not.
    */
   static final int MAX = 512;
 
