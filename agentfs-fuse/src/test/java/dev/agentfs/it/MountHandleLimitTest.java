@@ -16,7 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
  * from open, opendir and O_CREAT alike, with the refused create leaving no file; closing one
  * handle makes room for one more; the Java API shares the same table.
  */
-class MountLimitsTest {
+class MountHandleLimitTest {
   private static final int LIMIT = 40;
 
   @TempDir Path tmp;
