@@ -37,7 +37,7 @@ final class BenchConfigs {
             .enable(Feature.IO_URING)));
     add("overlay", () -> new AgentFsConfig("overlay", (b, dir) -> b.lower(lower(dir))));
     add("jnr", () -> new AgentFsConfig("jnr", b -> b.transport("jnr")));
-    // Not yet: branch-exec (a private mount namespace per branch; see the control plane).
+    add("branch-exec", () -> new AgentFsConfig("branch-exec", (b, dir) -> { }, true));
   }
 
   private BenchConfigs() {}
