@@ -97,7 +97,7 @@ final class JnrMount implements MountHandle {
   /** Why libfuse2 cannot give what {@code config} asks for, or null when it can. */
   static @Nullable String refusal(Configuration config) {
     for (MountFlag f : config.mountFlags()) {
-      if (!LIBFUSE2_FLAGS.contains(f)) {
+      if (!LIBFUSE2_FLAGS.contains(f) && f != MountFlag.RELATIME) {
         return "the jnr transport cannot mount with " + f.option() + ": libfuse2 knows only "
             + "the mount flags ro, nosuid, nodev, noexec, sync, noatime and dirsync and hands "
             + "others to the kernel, which refuses them; use transport \"kernel\"";
@@ -140,7 +140,8 @@ final class JnrMount implements MountHandle {
     o.add(suidDev && !config.has(MountFlag.NOSUID) ? "suid" : "nosuid");
     o.add(suidDev && !config.has(MountFlag.NODEV) ? "dev" : "nodev");
     for (MountFlag f : config.mountFlags()) {
-      if (f != MountFlag.NOSUID && f != MountFlag.NODEV && f != MountFlag.RDONLY) {
+      if (LIBFUSE2_FLAGS.contains(f) && f != MountFlag.NOSUID && f != MountFlag.NODEV
+          && f != MountFlag.RDONLY) { // relatime: the kernel's default, libfuse2 lacks it
         o.add(f.option());
       }
     }

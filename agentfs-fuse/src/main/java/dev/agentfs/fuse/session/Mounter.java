@@ -40,6 +40,11 @@ final class Mounter {
     }
   }
 
+  /** The VFS flags fusermount3 (3.14, as libfuse2) turns into mount(2) flags. */
+  private static final Set<MountFlag> FUSERMOUNT_FLAGS = Set.of(MountFlag.RDONLY,
+      MountFlag.NOSUID, MountFlag.NODEV, MountFlag.NOEXEC, MountFlag.SYNCHRONOUS,
+      MountFlag.NOATIME, MountFlag.DIRSYNC);
+
   private final Syscalls sys;
   private final Configuration config;
   private final MountMethod method;
@@ -137,10 +142,19 @@ final class Mounter {
             + "root can have set-id bits and device nodes take effect");
       }
     }
+    Set<MountFlag> flags = effectiveFlags(config);
+    // relatime is what the kernel does anyway when no atime flag is given.
+    flags.remove(MountFlag.RELATIME);
+    for (MountFlag f : flags) {
+      if (!FUSERMOUNT_FLAGS.contains(f)) {
+        throw new AgentFsException(Errno.EINVAL, target, null, Fusermount.PROGRAM + " knows "
+            + "only the mount flags ro, nosuid, nodev, noexec, sync, noatime and dirsync, not "
+            + f.option() + "; mount(2) can set it, which needs CAP_SYS_ADMIN");
+      }
+    }
     List<String> o = new ArrayList<>();
     o.add("fsname=" + config.fsName());
     o.add("subtype=" + config.subtype());
-    Set<MountFlag> flags = effectiveFlags(config);
     for (MountFlag f : flags) {
       o.add(f.option());
     }
