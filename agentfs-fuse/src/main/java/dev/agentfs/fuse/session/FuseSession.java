@@ -250,7 +250,10 @@ public final class FuseSession implements MountHandle {
       }
       dispatcher.dispatch(init, n);
       if (negotiated == null) {
-        throw new AgentFsException(Errno.EIO, target, null, "FUSE_INIT negotiation failed");
+        AgentFsException why = dispatcher.initFailure();
+        throw why != null
+            ? new AgentFsException(why.errno(), target, null, "FUSE_INIT: " + why.getMessage())
+            : new AgentFsException(Errno.EIO, target, null, "FUSE_INIT negotiation failed");
       }
     }
 
