@@ -115,6 +115,7 @@ public final class FsCore {
           main.dirtyInodes.add(BranchFs.ROOT);
         }
         journal.flushAll(true);
+        compactIfDue();
       } catch (AgentFsException e) {
         throw new IllegalStateException("cannot open " + backstore.name() + ": "
             + e.getMessage(), e);
@@ -135,7 +136,43 @@ public final class FsCore {
       syncMetadata();
     } catch (AgentFsException | RuntimeException e) {
       LOG.warn("background metadata flush failed: {}", e.getMessage());
+      return;
     }
+    compactIfDue();
+  }
+
+  /** Compacts the log when it asks for it; a failure leaves the old log and is only logged. */
+  private void compactIfDue() {
+    Journal j = journal;
+    if (j == null || !j.wantsCompaction()) {
+      return;
+    }
+    try {
+      compactNow(j);
+    } catch (AgentFsException | RuntimeException e) {
+      LOG.warn("metadata log compaction failed: {}", e.getMessage());
+    }
+  }
+
+  /**
+   * Rewrites the metadata log now, keeping only what replay needs: the last state of each inode
+   * and entry between snapshots, and only the snapshots and branches the current state still
+   * depends on. The log is otherwise compacted on its own when it grows past its threshold (at
+   * open and from the background flusher). No-op without a durable backstore; ENOTSUP when its
+   * log cannot compact.
+   */
+  public void compactMetadata() throws AgentFsException {
+    Journal j = journal;
+    if (j != null) {
+      compactNow(j);
+    }
+  }
+
+  private void compactNow(Journal j) throws AgentFsException {
+    long t0 = System.nanoTime();
+    long[] sizes = j.compact();
+    LOG.info("compacted the metadata log of {} from {} to {} bytes in {} ms", backstore.name(),
+        sizes[0], sizes[1], (System.nanoTime() - t0) / 1_000_000);
   }
 
   /** Makes every change so far durable (no-op without a durable backstore). */

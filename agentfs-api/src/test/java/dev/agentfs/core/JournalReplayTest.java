@@ -162,6 +162,16 @@ class JournalReplayTest {
           return batches.size();
         }
 
+        @Override public void compact(Compaction c) throws AgentFsException {
+          List<List<ByteBuffer>> fresh = new ArrayList<>();
+          c.writeTo(b -> fresh.add(List.copyOf(b)));
+          synchronized (batches) {
+            batches.clear();
+            batches.addAll(fresh);
+            syncedAt.add(batches.size());
+          }
+        }
+
         @Override public void close() {}
       };
     }
