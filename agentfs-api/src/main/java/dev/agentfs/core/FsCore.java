@@ -104,6 +104,7 @@ public final class FsCore {
         long maxIno = journal.replay();
         inos.set(Math.max(inos.get(), maxIno + 1));
         collectGarbage();
+        reportMissing();
         Set<String> live = new java.util.HashSet<>();
         for (Content c : contents) {
           if (c.id() != null) {
@@ -228,15 +229,51 @@ public final class FsCore {
       contents.add(c);
       return c;
     } catch (AgentFsException e) {
-      // Only corruption outside our control gets here (releases wait for a synced flush).
-      LOG.warn("content {} is missing ({}); the file reads as empty", id, e.getMessage());
+      // Usually an older state record of a file whose content was released once a later
+      // record replaced it: the stand-in dies in the garbage collection after replay. Only a
+      // stand-in something still reaches is lost data; reportMissing() warns about those.
       try {
         Content c = backstore.newContent();
         contents.add(c);
+        synchronized (missing) {
+          missing.put(c, id + " (" + e.getMessage() + ")");
+        }
         return c;
       } catch (AgentFsException e2) {
         throw new IllegalStateException(e2);
       }
+    }
+  }
+
+  /** How many files replay found without their content (they read as empty). */
+  private int lostAtOpen;
+
+  /** Files whose content the backstore no longer had when this filesystem was opened. */
+  public int lostAtOpen() {
+    synchronized (missing) {
+      return lostAtOpen;
+    }
+  }
+
+  /** Stand-ins for content the log names but the backstore no longer has, during replay. */
+  private final Map<Content, String> missing = new IdentityHashMap<>();
+
+  /** After replay and garbage collection: warns about stand-ins a live file still uses. */
+  private void reportMissing() {
+    synchronized (missing) {
+      int superseded = 0;
+      for (Map.Entry<Content, String> e : missing.entrySet()) {
+        if (contents.contains(e.getKey())) {
+          lostAtOpen++;
+          LOG.warn("content {} is missing; the file reads as empty", e.getValue());
+        } else {
+          superseded++;
+        }
+      }
+      if (superseded > 0) {
+        LOG.debug("{} replaced state records named content released since", superseded);
+      }
+      missing.clear();
     }
   }
 

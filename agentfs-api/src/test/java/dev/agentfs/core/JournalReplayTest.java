@@ -286,6 +286,39 @@ class JournalReplayTest {
   }
 
   @Test
+  void onlyContentALiveFileNeedsCountsAsLost() throws Exception {
+    DurableMemory store = new DurableMemory(new ArrayList<>());
+    try (AgentFs fs = open(store)) {
+      fs.main().write("/f", "old");
+      fs.main().write("/g", "g");
+      fs.main().snapshot("s");
+      fs.main().write("/f", "new"); // copy on write: the old content stays with s
+      fs.deleteSnapshot("s"); // ... and is released, while older records still name it
+    }
+    try (AgentFs fs = open(store)) {
+      assertEquals(0, fs.core().lostAtOpen(), "a replaced record's content is not lost");
+      assertEquals("new", fs.main().readString("/f"));
+    }
+    store.byId.values().removeIf(c -> {
+      try {
+        return new String(read(c)).equals("g");
+      } catch (AgentFsException e) {
+        return false;
+      }
+    });
+    try (AgentFs fs = open(store)) {
+      assertEquals(1, fs.core().lostAtOpen());
+      assertEquals("", fs.main().readString("/g"));
+    }
+  }
+
+  private static byte[] read(Content c) throws AgentFsException {
+    ByteBuffer b = ByteBuffer.allocate((int) c.size());
+    c.read(0, b);
+    return b.array();
+  }
+
+  @Test
   void deletedFilesAreReleasedOnlyAfterTheLogForgetsThem() throws Exception {
     DurableMemory store = new DurableMemory(new ArrayList<>());
     try (AgentFs fs = open(store)) {
