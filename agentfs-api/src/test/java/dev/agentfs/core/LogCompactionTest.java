@@ -55,6 +55,8 @@ class LogCompactionTest {
       // A second compaction finds nothing more to drop.
       assertEquals(records(compacted), records(compact(compacted)), "seed " + seed);
     }
+    System.out.printf("%d histories: %d records, %d after compaction%n", HISTORIES, totalBefore,
+        totalAfter);
     assertTrue(totalAfter * 2 < totalBefore,
         "compaction kept " + totalAfter + " of " + totalBefore + " records");
   }
