@@ -245,6 +245,8 @@ public final class FuseSession implements MountHandle {
     Notifier nt = new Notifier(sys, masterFd, name + "-notify");
     notifier = nt;
     nt.start();
+    // Queued, never waited for: workers call this while the kernel holds directory locks.
+    dispatcher.setEntryNotices(nt::invalidateEntry);
     for (int i = 0; i < config.threads(); i++) {
       int fd = cloneFd();
       Dispatcher.Context ctx = newContext(fd);
