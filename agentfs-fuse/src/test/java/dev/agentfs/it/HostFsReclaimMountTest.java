@@ -8,6 +8,7 @@ import dev.agentfs.AgentFs;
 import dev.agentfs.AgentFsException;
 import dev.agentfs.Errno;
 import dev.agentfs.Passthrough;
+import dev.agentfs.fuse.session.FuseSession;
 import dev.agentfs.hostfs.HostFsBackstore;
 import dev.agentfs.spi.MountHandle;
 import java.nio.file.Files;
@@ -27,7 +28,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * reaches the data, drop back to within {@link #SLACK} of the empty store once nothing does,
  * while the mount runs, and stay there after reopening. Deletions whose reclaim waits for the
  * kernel (FORGET of an unlinked inode, RELEASE of its last handle, both asynchronous) are
- * waited for by polling the size with a deadline.
+ * waited for by polling the size with a deadline; before the snapshot the test waits for the
+ * writer's passthrough files to be released, since a snapshot copies a file the kernel is
+ * still writing directly.
  */
 class HostFsReclaimMountTest {
   private static final long MIB = 1 << 20;
@@ -66,6 +69,9 @@ class HostFsReclaimMountTest {
         ops.call("write data/f" + i + " " + 4 * MIB);
       }
       long written = assertAtLeast(store, empty + 64 * MIB, "64 MiB written");
+      // A file the kernel still writes directly (passthrough, until RELEASE arrives) is copied
+      // for the snapshot at once; wait for the writer's last close to reach the server.
+      awaitNoBackings(mnt);
       assertAtMost(store, written + SLACK, "a snapshot copies nothing",
           () -> fs.main().snapshot("s1"));
       assertAtMost(store, written + SLACK, "a branch copies nothing",
@@ -116,6 +122,15 @@ class HostFsReclaimMountTest {
         LockSupport.parkNanos(1_000_000);
       }
     }
+  }
+
+  private static void awaitNoBackings(Path mnt) {
+    FuseSession s = FuseSession.live(mnt);
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (s != null && s.passthroughBackings() != 0 && System.nanoTime() < deadline) {
+      LockSupport.parkNanos(1_000_000);
+    }
+    assertTrue(s == null || s.passthroughBackings() == 0, "passthrough files still open");
   }
 
   @FunctionalInterface
