@@ -67,7 +67,10 @@ public final class FileMetadataLog implements MetadataLog {
   private final String pathString;
   private final ReentrantLock appendLock = new ReentrantLock();
   private final Object syncLock = new Object();
-  private int fd;
+  /** Replays hold it shared while they read {@link #fd}; a compaction swaps fd exclusively. */
+  private final java.util.concurrent.locks.ReentrantReadWriteLock fdSwap =
+      new java.util.concurrent.locks.ReentrantReadWriteLock();
+  private volatile int fd;
   private volatile long tail;
   private long durable; // under syncLock
   private volatile boolean closed;
@@ -366,18 +369,28 @@ public final class FileMetadataLog implements MetadataLog {
   @Override
   public void replay(BatchSink sink) throws AgentFsException {
     long end;
+    int f;
+    // The scan runs outside the append lock, but holds the descriptor against a compaction
+    // swapping and closing it; the read lock is taken under the append lock, which a
+    // compaction holds from start to swap, so the two cannot wait for each other.
     appendLock.lock();
     try {
       checkUsable();
       end = tail;
+      f = fd;
+      fdSwap.readLock().lock();
     } finally {
       appendLock.unlock();
     }
-    long read = scan(fd, pathString, end, sink);
-    if (read != end) {
-      // Damage appeared below the tail after open: not a torn write, so do not cut it away.
-      throw new AgentFsException(
-          Errno.EIO, pathString, null, "metadata log damaged at offset " + read + " since open");
+    try {
+      long read = scan(f, pathString, end, sink);
+      if (read != end) {
+        // Damage appeared below the tail after open: not a torn write, so do not cut it away.
+        throw new AgentFsException(
+            Errno.EIO, pathString, null, "metadata log damaged at offset " + read + " since open");
+      }
+    } finally {
+      fdSwap.readLock().unlock();
     }
   }
 
@@ -455,11 +468,16 @@ public final class FileMetadataLog implements MetadataLog {
           }
           installed = true;
           int old = fd;
-          fd = nfd;
-          tail = end;
-          durable = end;
-          compactedBytes = end;
-          Native.closeQuietly(old);
+          fdSwap.writeLock().lock();
+          try {
+            fd = nfd;
+            tail = end;
+            durable = end;
+            compactedBytes = end;
+            Native.closeQuietly(old);
+          } finally {
+            fdSwap.writeLock().unlock();
+          }
           stage("renamed");
           try {
             Native.syncDirectory(path.getParent());

@@ -274,6 +274,39 @@ class FileMetadataLogTest {
   }
 
   @Test
+  void replaysRunningDuringCompactionsReadOneWholeLog() throws Exception {
+    try (FileMetadataLog log = FileMetadataLog.open(dir.resolve("meta.log"))) {
+      for (int i = 0; i < 200; i++) {
+        log.append(batch("old " + i), false);
+      }
+      ExecutorService pool = Executors.newSingleThreadExecutor();
+      try {
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Future<Integer> reader = pool.submit(() -> {
+          int n = 0;
+          while (!stop.get()) {
+            List<List<String>> got = replay(log);
+            // The old log (200 batches, maybe with appends) or one of the compacted ones.
+            assertTrue(got.size() >= 200 || got.size() == 1 && got.get(0).get(0).startsWith("v"),
+                "replayed " + got.size() + " batches");
+            n++;
+          }
+          return n;
+        });
+        for (int v = 0; v < 50; v++) {
+          String tag = "v" + v;
+          log.compact(out -> out.accept(batch(tag)));
+        }
+        stop.set(true);
+        assertTrue(reader.get(60, TimeUnit.SECONDS) > 0);
+      } finally {
+        pool.shutdownNow();
+      }
+      assertEquals(List.of(List.of("v49")), replay(log));
+    }
+  }
+
+  @Test
   void aFailedCompactionKeepsTheOldLogUsable() throws Exception {
     Path p = dir.resolve("meta.log");
     try (FileMetadataLog log = FileMetadataLog.open(p)) {
