@@ -136,7 +136,7 @@ public final class Configuration {
     // another mount of the branch, a commit) is pushed to it as an invalidation notice.
     private Duration entryTimeout = Duration.ofHours(1);
     private Duration attrTimeout = Duration.ofHours(1);
-    private Duration negativeTimeout = Duration.ZERO;
+    private Duration negativeTimeout = Duration.ofHours(1);
     private Passthrough passthrough = Passthrough.OFF;
     private EnumSet<Feature> features = EnumSet.of(Feature.ROOT_BYPASS, Feature.DEFAULT_PERMISSIONS);
     private String fsName = "agentfs";
@@ -169,6 +169,11 @@ public final class Configuration {
       return this;
     }
 
+    /**
+     * How long the kernel may remember that a name does not exist (default one hour, like
+     * entries): tools probe many absent names (.gitignore files, module search paths), and
+     * a name that appears through the API, a reset or another mount is invalidated at once.
+     */
     public Builder negativeTimeout(Duration d) {
       this.negativeTimeout = nonNegative(d, "negativeTimeout");
       return this;

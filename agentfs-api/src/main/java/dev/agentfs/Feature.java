@@ -24,5 +24,11 @@ public enum Feature {
   /** Names must be valid UTF-8; others fail with EILSEQ. Off: names are POSIX bytes. */
   STRICT_UTF8_NAMES,
   /** setuid/setgid bits and device nodes take effect on the mount (off: nosuid,nodev). */
-  SUID_DEV
+  SUID_DEV,
+  /**
+   * Serve requests over FUSE-over-io_uring (Linux 6.14+, root): one queue per CPU, so a
+   * request is answered on the core that made it. Where the kernel does not offer it the
+   * mount serves /dev/fuse as usual and its granted features lack OVER_IO_URING.
+   */
+  IO_URING
 }

@@ -34,7 +34,9 @@ import org.jspecify.annotations.Nullable;
  * and replaces the branch's inode-table root only when an inode is created, removed, or first
  * changed after a snapshot. Permission checks follow Linux: search permission on the parent,
  * write+search to change a directory, sticky-directory ownership, owner-only chmod and utimes,
- * root-only chown, setuid/setgid stripping on write, truncate and chown.
+ * root-only chown, setuid/setgid stripping on write, truncate and chown, and POSIX ACLs
+ * ({@code system.posix_acl_access}/{@code _default}, see {@link PosixAcl}): checked, inherited
+ * from default ACLs on create, kept in step by chmod.
  *
  * @since 0.1
  */
@@ -249,7 +251,12 @@ public final class BranchFs implements Vfs {
     return c.uid() == 0 && core.rootBypass;
   }
 
-  /** Linux generic_permission: owner, group or other bits; root passes all but a bare exec. */
+  /**
+   * Linux generic_permission: the owner gets the owner bits; anyone else is judged by the
+   * access ACL when there is one, else by the group or other bits; root passes all but a bare
+   * exec. As acl_permission_check, the ACL is consulted only while the group class bits (the
+   * ACL mask) grant something: with a mask of --- a named user falls back to the other bits.
+   */
   void check(Caller c, Inode n, int mask) throws AgentFsException {
     if (mask == 0) {
       return;
@@ -264,10 +271,15 @@ public final class BranchFs implements Vfs {
     int bits;
     if (c.uid() == n.uid) {
       bits = (m >>> 6) & 7;
-    } else if (c.inGroup(n.gid)) {
-      bits = (m >>> 3) & 7;
     } else {
-      bits = m & 7;
+      byte[] acl = (m & 0070) != 0 ? n.xattrs.get(PosixAcl.ACCESS) : null;
+      if (acl != null) {
+        if (!PosixAcl.stored(acl).permits(c, n.uid, n.gid, mask)) {
+          throw err(Errno.EACCES, path(n.ino));
+        }
+        return;
+      }
+      bits = c.inGroup(n.gid) ? (m >>> 3) & 7 : m & 7;
     }
     if ((bits & mask) != mask) {
       throw err(Errno.EACCES, path(n.ino));
@@ -739,6 +751,10 @@ public final class BranchFs implements Vfs {
         m &= ~S_ISGID;
       }
       n.mode = (n.mode & S_IFMT) | m;
+      byte[] acl = n.xattrs.get(PosixAcl.ACCESS);
+      if (acl != null) {
+        putXattr(n, PosixAcl.ACCESS, PosixAcl.stored(acl).chmod(m).encode());
+      }
     }
     if (s.has(SetAttr.KILL_SUIDGID)) {
       killSuidSgid(n);
@@ -809,7 +825,7 @@ public final class BranchFs implements Vfs {
       }
       default -> throw err(Errno.EINVAL, path(parent, name));
     }
-    Inode n = createNode(c, parent, name, type | (mode & 07777 & ~umask), null,
+    Inode n = createNode(c, parent, name, type | (mode & 07777), umask, null,
         type == S_IFCHR || type == S_IFBLK ? rdev : 0);
     return n.attr();
   }
@@ -817,7 +833,7 @@ public final class BranchFs implements Vfs {
   @Override
   public Attr mkdir(Caller c, long parent, byte[] name, int mode, int umask)
       throws AgentFsException {
-    Inode n = createNode(c, parent, name, S_IFDIR | (mode & 07777 & ~umask), null);
+    Inode n = createNode(c, parent, name, S_IFDIR | (mode & 07777), umask, null, 0);
     return n.attr();
   }
 
@@ -830,20 +846,18 @@ public final class BranchFs implements Vfs {
     if (target.length > MAX_SYMLINK) {
       throw err(Errno.ENAMETOOLONG, path(parent, name));
     }
-    Inode n = createNode(c, parent, name, S_IFLNK | 0777, target.clone());
+    Inode n = createNode(c, parent, name, S_IFLNK | 0777, 0, target.clone(), 0);
     return n.attr();
   }
 
-  /** Creates and links a new inode holding one kernel reference for the caller. */
-  Inode createNode(Caller c, long parent, byte[] rawName, int mode, byte @Nullable [] target)
-      throws AgentFsException {
-    return createNode(c, parent, rawName, mode, target, 0);
-  }
-
-  /** As above with a device number, set before the inode is published: once createNode
-   *  returns, a snapshot may hold the inode and it must not change any more. */
-  Inode createNode(Caller c, long parent, byte[] rawName, int mode, byte @Nullable [] target,
-      long rdev) throws AgentFsException {
+  /**
+   * Creates and links a new inode holding one kernel reference for the caller. {@code mode}
+   * is as asked, before the umask (see {@link #newInode}); the device number is set before the
+   * inode is published: once createNode returns, a snapshot may hold the inode and it must not
+   * change any more.
+   */
+  Inode createNode(Caller c, long parent, byte[] rawName, int mode, int umask,
+      byte @Nullable [] target, long rdev) throws AgentFsException {
     Name nm = name(rawName, parent);
     ensureLoaded(parent);
     Inode n = mutate(() -> {
@@ -860,7 +874,7 @@ public final class BranchFs implements Vfs {
         if (d.nlink == 0) {
           throw err(Errno.ENOENT, path(parent, rawName));
         }
-        Inode x = newInode(c, d, mode, nm);
+        Inode x = newInode(c, d, mode, umask, nm);
         x.target = target;
         x.rdev = rdev;
         if (core.journaled) {
@@ -885,7 +899,16 @@ public final class BranchFs implements Vfs {
     return n;
   }
 
-  private Inode newInode(Caller c, Inode d, int mode, Name nm) throws AgentFsException {
+  /**
+   * A new inode in {@code d}, in Linux's order: group and setgid from a setgid directory, the
+   * setgid bit dropped for a caller outside the group (judged on the mode as asked, as
+   * vfs_prepare_mode does), then either the umask or, when {@code d} has a default ACL,
+   * posix_acl_create: the umask is ignored, the default ACL masked by the mode becomes the
+   * access ACL (kept only if it says more than the mode), and a directory inherits the default
+   * ACL itself. Symlinks get neither (their mode is always 0777).
+   */
+  private Inode newInode(Caller c, Inode d, int mode, int umask, Name nm)
+      throws AgentFsException {
     if (st.table.size() + st.orphans.size() >= MAX_INODES) {
       throw err(Errno.ENOSPC, path(d.ino, nm.bytes));
     }
@@ -901,7 +924,26 @@ public final class BranchFs implements Vfs {
         && !c.inGroup(gid)) {
       m &= ~S_ISGID;
     }
-    return new Inode(core.newIno(), st.epoch, m, c.uid(), gid, now(), d.ino, nm);
+    byte[] dflt = isLnk(m) ? null : d.xattrs.get(PosixAcl.DEFAULT);
+    TreeMap<String, byte[]> acls = null;
+    if (dflt == null) {
+      m &= ~(umask & 0777);
+    } else {
+      PosixAcl.Masked masked = PosixAcl.stored(dflt).createMasq(m);
+      m = masked.mode();
+      acls = new TreeMap<>();
+      if (masked.acl().extended()) {
+        acls.put(PosixAcl.ACCESS, masked.acl().encode());
+      }
+      if (isDir(m)) {
+        acls.put(PosixAcl.DEFAULT, dflt);
+      }
+    }
+    Inode x = new Inode(core.newIno(), st.epoch, m, c.uid(), gid, now(), d.ino, nm);
+    if (acls != null) {
+      x.setXattrs(acls);
+    }
+    return x;
   }
 
   @Override
@@ -1302,7 +1344,7 @@ public final class BranchFs implements Vfs {
   @Override
   public Created create(Caller c, long parent, byte[] name, int mode, int flags, int umask)
       throws AgentFsException {
-    int m = S_IFREG | (mode & 07777 & ~umask);
+    int m = S_IFREG | (mode & 07777);
     while (true) {
       Inode existing;
       try {
@@ -1325,7 +1367,7 @@ public final class BranchFs implements Vfs {
         return new Created(node(existing.ino).attr(), fh);
       }
       try {
-        Inode n = createNode(c, parent, name, m, null);
+        Inode n = createNode(c, parent, name, m, umask, null, 0);
         return new Created(n.attr(), newHandle(n.ino, flags));
       } catch (AgentFsException e) {
         if (e.errno() != Errno.EEXIST || (flags & O_EXCL) != 0) {
@@ -1345,7 +1387,7 @@ public final class BranchFs implements Vfs {
       if (d.nlink == 0) {
         throw err(Errno.ENOENT, path(parent));
       }
-      Inode x = newInode(c, d, S_IFREG | (mode & 07777 & ~umask), Name.of(new byte[] {'#'}));
+      Inode x = newInode(c, d, S_IFREG | (mode & 07777), umask, Name.of(new byte[] {'#'}));
       x.nlink = 0;
       x.tmpfile = (flags & O_EXCL) == 0;
       st.orphans.put(x.ino, x);
@@ -1562,6 +1604,11 @@ public final class BranchFs implements Vfs {
     if (value.length > MAX_XATTR_VALUE) {
       throw err(Errno.E2BIG, path(ino));
     }
+    if (PosixAcl.isAclName(name)) {
+      // As setxattr(2): XATTR_CREATE and XATTR_REPLACE mean nothing for ACLs.
+      setAcl(c, ino, name, PosixAcl.parse(value, path(ino)));
+      return;
+    }
     mutate(() -> {
       Inode n = writable(ino);
       return locked(() -> {
@@ -1586,6 +1633,17 @@ public final class BranchFs implements Vfs {
   @Override
   public byte[] getxattr(Caller c, long ino, String name) throws AgentFsException {
     Inode n = node(ino);
+    if (PosixAcl.isAclName(name)) {
+      // Anyone may read ACLs (the kernel asks for them as the caller of a permission check).
+      if (n.isSymlink()) {
+        throw err(Errno.ENOTSUP, path(ino)); // symlinks have no ACL operations, as on ext4
+      }
+      byte[] v = n.xattrs.get(name);
+      if (v == null) {
+        throw err(Errno.ENODATA, path(ino));
+      }
+      return v.clone();
+    }
     checkXattr(c, n, name, false);
     byte[] v = n.xattrs.get(name);
     if (v == null) {
@@ -1610,6 +1668,10 @@ public final class BranchFs implements Vfs {
 
   @Override
   public void removexattr(Caller c, long ino, String name) throws AgentFsException {
+    if (PosixAcl.isAclName(name)) {
+      setAcl(c, ino, name, null);
+      return;
+    }
     mutate(() -> {
       Inode n = writable(ino);
       return locked(() -> {
@@ -1625,6 +1687,91 @@ public final class BranchFs implements Vfs {
       }, n);
     });
     changedInode(ino);
+  }
+
+  /**
+   * Sets ({@code acl} non-null) or removes an ACL, as set_posix_acl and ext4_set_acl: ENOTSUP
+   * on a symlink; a default ACL on anything but a directory is EACCES (removing one is a
+   * no-op); only the owner or root (EPERM); the ACL must be valid (EINVAL). An access ACL sets
+   * the mode's permission bits and is stored only when it says more than they do
+   * (posix_acl_update_mode), which also drops setgid for a caller outside the owning group, as
+   * the kernel's FUSE_SETXATTR_ACL_KILL_SGID asks. Removing an absent ACL succeeds and, like
+   * the other no-ops, touches nothing (an overlay file stays pristine).
+   */
+  private void setAcl(Caller c, long ino, String name, @Nullable PosixAcl acl)
+      throws AgentFsException {
+    if (readOnly()) {
+      throw err(Errno.EROFS, path(ino));
+    }
+    Inode cur = node(ino);
+    synchronized (cur) {
+      if (aclChange(c, cur, name, acl) == null) {
+        return;
+      }
+    }
+    boolean changed = mutate(() -> {
+      Inode n = writable(ino);
+      return locked(() -> {
+        AclChange ch = aclChange(c, n, name, acl);
+        if (ch == null) {
+          return false;
+        }
+        n.mode = ch.mode();
+        putXattr(n, name, ch.value());
+        n.ctime = now();
+        return true;
+      }, n);
+    });
+    if (changed) {
+      changedInode(ino);
+    }
+  }
+
+  /** The mode and stored value an ACL call leaves; {@code value} null removes the xattr. */
+  private record AclChange(int mode, byte @Nullable [] value) {}
+
+  /** Checks an ACL call against {@code n} (monitor held); null when it changes nothing. */
+  private @Nullable AclChange aclChange(Caller c, Inode n, String name, @Nullable PosixAcl acl)
+      throws AgentFsException {
+    if (n.isSymlink()) {
+      throw err(Errno.ENOTSUP, path(n.ino));
+    }
+    boolean access = name.equals(PosixAcl.ACCESS);
+    if (!access && !n.isDir()) {
+      if (acl != null) {
+        throw err(Errno.EACCES, path(n.ino));
+      }
+      return null;
+    }
+    if (!privileged(c) && c.uid() != n.uid) {
+      throw err(Errno.EPERM, path(n.ino));
+    }
+    if (acl == null) {
+      return n.xattrs.containsKey(name) ? new AclChange(n.mode, null) : null;
+    }
+    acl.validate(path(n.ino));
+    if (!access) {
+      return new AclChange(n.mode, acl.encode());
+    }
+    int mode = acl.equivMode(n.mode);
+    if (!privileged(c) && !c.inGroup(n.gid)) {
+      mode &= ~S_ISGID;
+    }
+    return new AclChange(mode, acl.extended() ? acl.encode() : null);
+  }
+
+  /** Sets ({@code value} non-null) or removes one xattr; caller holds the monitor. */
+  private static void putXattr(Inode n, String name, byte @Nullable [] value) {
+    if (value == null && !n.xattrs.containsKey(name)) {
+      return;
+    }
+    TreeMap<String, byte[]> m = new TreeMap<>(n.xattrs);
+    if (value == null) {
+      m.remove(name);
+    } else {
+      m.put(name, value);
+    }
+    n.setXattrs(m);
   }
 
   @Override

@@ -706,6 +706,14 @@ public final class FsCore {
     return branch(branch).danglingReferences();
   }
 
+  /**
+   * Files and directories of {@code branch} that are open (handles not yet released), for
+   * tests that check a transport gives every handle back.
+   */
+  public int openHandles(String branch) throws AgentFsException {
+    return branch(branch).openHandles();
+  }
+
   /** Number of content objects currently held (for tests of reclamation). */
   public int liveContents() {
     return contents.size();

@@ -65,18 +65,24 @@ final class Journal {
   /** Writes the dirty state of every branch; durable on return when {@code sync}. */
   synchronized void flushAll(boolean sync) throws AgentFsException {
     List<ByteBuffer> batch = new ArrayList<>();
+    List<Taken> taken = new ArrayList<>();
     for (BranchFs b : core.liveBranches()) {
       b.st.freeze.writeLock().lock();
       try {
-        collect(b, batch);
+        taken.add(collect(b, batch));
       } finally {
         b.st.freeze.writeLock().unlock();
       }
     }
-    if (!batch.isEmpty()) {
-      log.append(batch, sync);
-    } else if (sync) {
-      log.sync();
+    try {
+      if (!batch.isEmpty()) {
+        log.append(batch, sync);
+      } else if (sync) {
+        log.sync();
+      }
+    } catch (AgentFsException | RuntimeException e) {
+      restore(taken);
+      throw e;
     }
   }
 
@@ -86,17 +92,38 @@ final class Journal {
    */
   synchronized void flushWith(@Nullable BranchFs b, ByteBuffer record) throws AgentFsException {
     List<ByteBuffer> batch = new ArrayList<>();
+    List<Taken> taken = new ArrayList<>();
     if (b != null) {
-      collect(b, batch);
+      taken.add(collect(b, batch));
     }
     batch.add(record);
-    log.append(batch, true);
+    try {
+      log.append(batch, true);
+    } catch (AgentFsException | RuntimeException e) {
+      restore(taken);
+      throw e;
+    }
   }
 
-  private void collect(BranchFs b, List<ByteBuffer> batch) {
+  /** What one flush took out of a branch's dirty sets, to put back if the append fails. */
+  private record Taken(BranchState st, List<Long> inos, List<BranchState.EntryKey> entries) {}
+
+  /**
+   * A failed append wrote nothing: mark what it carried dirty again, so the next flush (an
+   * fsync retried once the log works, or the background flush) writes it. Without this a
+   * retried fsync would succeed with nothing to write and the changes would never be logged.
+   */
+  private static void restore(List<Taken> taken) {
+    for (Taken t : taken) {
+      t.st.dirtyInodes.addAll(t.inos);
+      t.st.dirtyEntries.addAll(t.entries);
+    }
+  }
+
+  private Taken collect(BranchFs b, List<ByteBuffer> batch) {
     BranchState st = b.st;
     if (st.dirtyInodes.isEmpty() && st.dirtyEntries.isEmpty()) {
-      return;
+      return new Taken(st, List.of(), List.of());
     }
     List<Long> inos = new ArrayList<>(st.dirtyInodes);
     st.dirtyInodes.removeAll(inos);
@@ -113,6 +140,7 @@ final class Journal {
       }
       batch.add(entry(st.name, k.dir(), k.name(), d.entries.get(k.name())));
     }
+    return new Taken(st, inos, entries);
   }
 
   private static final class Out {

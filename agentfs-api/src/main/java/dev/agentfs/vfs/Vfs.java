@@ -14,6 +14,11 @@ import java.nio.ByteBuffer;
  * An unlinked node stays usable while referenced or open. Operations on an already open handle
  * (read, write, fsync, flush) do not check permissions again, exactly as the kernel behaves.
  *
+ * <p>The {@code umask} of the creating calls applies to {@code mode} unless the parent
+ * directory has a default POSIX ACL, which then decides the new node's permissions instead
+ * (as on Linux filesystems with ACLs); transports pass the mode unmasked with the caller's
+ * umask. A mode that arrives already masked is fine too: masking twice changes nothing.
+ *
  * <p>Implementations are thread-safe. Failures are {@link AgentFsException}s carrying an errno.
  *
  * @since 0.1

@@ -38,6 +38,8 @@ class JournalReplayTest {
     final AtomicLong ids = new AtomicLong();
     final List<List<ByteBuffer>> batches;
     final List<Integer> syncedAt = new ArrayList<>();
+    /** When set, appends and syncs of the log fail with this errno and store nothing. */
+    volatile Errno logFails;
 
     DurableMemory(List<List<ByteBuffer>> batches) {
       this.batches = batches;
@@ -135,7 +137,9 @@ class JournalReplayTest {
 
     @Override public MetadataLog metadataLog() {
       return new MetadataLog() {
-        @Override public void append(List<ByteBuffer> batch, boolean sync) {
+        @Override public void append(List<ByteBuffer> batch, boolean sync)
+            throws AgentFsException {
+          failIfBroken();
           List<ByteBuffer> copy = new ArrayList<>();
           for (ByteBuffer b : batch) {
             ByteBuffer c = ByteBuffer.allocate(b.remaining());
@@ -150,7 +154,16 @@ class JournalReplayTest {
           }
         }
 
-        @Override public void sync() {}
+        @Override public void sync() throws AgentFsException {
+          failIfBroken();
+        }
+
+        private void failIfBroken() throws AgentFsException {
+          Errno e = logFails;
+          if (e != null) {
+            throw new AgentFsException(e, "metadata log", null, "injected");
+          }
+        }
 
         @Override public void replay(BatchSink sink) throws AgentFsException {
           for (List<ByteBuffer> b : List.copyOf(batches)) {
@@ -330,6 +343,38 @@ class JournalReplayTest {
       assertEquals(live, store.byId.size());
       fs.core().syncMetadata();
       assertEquals(live - 1, store.byId.size());
+    }
+  }
+
+  /**
+   * A flush whose log append fails must not forget what it failed to write: the sync reports
+   * the errno, and the next sync (once the log works again) writes those changes, so a restart
+   * keeps them. Before the fix the dirty sets were emptied before the append, so the retry
+   * "succeeded" with nothing to write and the changes were gone after a restart.
+   */
+  @Test
+  void aFailedLogAppendIsRetriedByTheNextSync() throws Exception {
+    DurableMemory store = new DurableMemory(new ArrayList<>());
+    try (AgentFs fs = open(store)) {
+      fs.main().write("/before", "synced before the fault");
+      fs.core().syncMetadata();
+      store.logFails = Errno.EIO;
+      fs.main().write("/during", "written while the log fails");
+      fs.main().mkdirs("/dir/sub");
+      AgentFsException e = org.junit.jupiter.api.Assertions.assertThrows(
+          AgentFsException.class, () -> fs.core().syncMetadata());
+      assertEquals(Errno.EIO, e.errno());
+      store.logFails = Errno.ENOSPC;
+      e = org.junit.jupiter.api.Assertions.assertThrows(
+          AgentFsException.class, () -> fs.core().syncMetadata());
+      assertEquals(Errno.ENOSPC, e.errno());
+      store.logFails = null;
+      fs.core().syncMetadata();
+    }
+    try (AgentFs fs = open(store)) {
+      assertEquals("synced before the fault", fs.main().readString("/before"));
+      assertEquals("written while the log fails", fs.main().readString("/during"));
+      assertTrue(fs.main().exists("/dir/sub"));
     }
   }
 }

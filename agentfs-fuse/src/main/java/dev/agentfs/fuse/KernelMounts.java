@@ -4,6 +4,7 @@ import dev.agentfs.AgentFsException;
 import dev.agentfs.Configuration;
 import dev.agentfs.Errno;
 import dev.agentfs.fuse.session.FuseSession;
+import dev.agentfs.fuse.session.Fusermount;
 import dev.agentfs.fuse.session.MountOptions;
 import dev.agentfs.fuse.session.MountTable;
 import dev.agentfs.fuse.sys.JnrSyscalls;
@@ -56,7 +57,7 @@ public final class KernelMounts {
     }
     String p = mountPoint.toAbsolutePath().normalize().toString();
     Syscalls sys = JnrSyscalls.get();
-    int r = sys.umount2(p, Syscalls.MNT_DETACH);
+    int r = Fusermount.unmountWithFallback(sys, p, true);
     if (r < 0) {
       throw new AgentFsException(Errno.of(-r), p, null, "detaching the stale mount failed: "
           + sys.strerror(-r));
@@ -66,7 +67,8 @@ public final class KernelMounts {
 
   /**
    * Unmounts the FUSE mount at {@code mountPoint} (of this or another process), detaching it
-   * lazily when busy; returns false when no FUSE mount is there.
+   * lazily when busy, through fusermount3 where umount2 is refused (a user's own mount);
+   * returns false when no FUSE mount is there.
    */
   public static boolean unmount(Path mountPoint) throws AgentFsException {
     Path mp = mountPoint.toAbsolutePath().normalize();
@@ -74,9 +76,9 @@ public final class KernelMounts {
       return false;
     }
     Syscalls sys = JnrSyscalls.get();
-    int r = sys.umount2(mp.toString(), 0);
+    int r = Fusermount.unmountWithFallback(sys, mp.toString(), false);
     if (r == -Syscalls.EBUSY) {
-      r = sys.umount2(mp.toString(), Syscalls.MNT_DETACH);
+      r = Fusermount.unmountWithFallback(sys, mp.toString(), true);
     }
     if (r < 0) {
       throw new AgentFsException(Errno.of(-r), mp.toString(), null,

@@ -2,27 +2,31 @@ package dev.agentfs.fuse;
 
 import dev.agentfs.AgentFsException;
 import dev.agentfs.Configuration;
+import dev.agentfs.fuse.session.Capabilities;
+import dev.agentfs.fuse.session.Fusermount;
+import dev.agentfs.fuse.session.MountMethod;
 import dev.agentfs.fuse.session.MountOptions;
 import dev.agentfs.spi.MountHandle;
 import dev.agentfs.spi.TransportProvider;
 import dev.agentfs.vfs.Vfs;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The "kernel" transport: speaks the FUSE protocol on /dev/fuse directly from Java and mounts
- * with mount(2) in-process, with no libfuse and no fusermount. That needs Linux, the FUSE
- * device and CAP_SYS_ADMIN; {@link #unavailableReason()} says which is missing. The system
- * property {@code agentfs.fuse.cleanStale=true} makes mounts detach a dead mount left at the
- * mount point first.
+ * The "kernel" transport: speaks the FUSE protocol on /dev/fuse directly from Java, with no
+ * libfuse. It mounts with mount(2) in-process when it may (CAP_SYS_ADMIN), and otherwise
+ * through the setuid {@code fusermount3} helper of the fuse3 package, as libfuse does. That
+ * needs Linux, the FUSE device and one of the two ways to mount; {@link #unavailableReason()}
+ * says which is missing. System properties: {@code agentfs.fuse.cleanStale=true} makes mounts
+ * detach a dead mount left at the mount point first; {@code
+ * agentfs.fuse.mountMethod=auto|syscall|fusermount} forces a {@link MountMethod}.
  *
  * @since 0.1
  */
 public final class KernelTransportProvider implements TransportProvider {
-  /** CAP_SYS_ADMIN, the capability mount(2) checks. */
-  private static final int CAP_SYS_ADMIN = 21;
+  /** The system property that forces a {@link MountMethod}. */
+  public static final String MOUNT_METHOD_PROPERTY = "agentfs.fuse.mountMethod";
 
   @Override
   public String name() {
@@ -37,31 +41,37 @@ public final class KernelTransportProvider implements TransportProvider {
     if (!Files.exists(Path.of("/dev/fuse"))) {
       return "/dev/fuse is missing (modprobe fuse, or run the container with --device /dev/fuse)";
     }
-    if (!hasCapSysAdmin()) {
-      return "mount(2) needs CAP_SYS_ADMIN; run as root or use the jnr transport";
+    MountMethod m;
+    try {
+      m = method();
+    } catch (IllegalArgumentException e) {
+      return MOUNT_METHOD_PROPERTY + ": " + e.getMessage();
     }
-    return null;
+    boolean syscall = m != MountMethod.FUSERMOUNT && Capabilities.sysAdmin();
+    boolean helper = m != MountMethod.SYSCALL && Fusermount.find() != null;
+    if (syscall || helper) {
+      return null;
+    }
+    if (m == MountMethod.SYSCALL) {
+      return "mount(2) needs CAP_SYS_ADMIN and the mount method is forced to syscall; run as "
+          + "root or allow " + Fusermount.PROGRAM;
+    }
+    return (m == MountMethod.AUTO ? "mount(2) needs CAP_SYS_ADMIN, and " : "")
+        + Fusermount.PROGRAM + " is not on PATH: install fuse3 (its setuid "
+        + Fusermount.PROGRAM + " lets users mount) or run as root";
+  }
+
+  private static MountMethod method() {
+    String m = System.getProperty(MOUNT_METHOD_PROPERTY);
+    return m == null || m.isBlank() ? MountMethod.AUTO : MountMethod.parse(m);
   }
 
   @Override
   public MountHandle mount(Vfs vfs, Path mountPoint, Configuration config)
       throws AgentFsException {
     MountOptions o = MountOptions.defaults()
-        .withCleanStale(Boolean.getBoolean("agentfs.fuse.cleanStale"));
+        .withCleanStale(Boolean.getBoolean("agentfs.fuse.cleanStale"))
+        .withMethod(method());
     return KernelMounts.mount(vfs, mountPoint, config, o);
-  }
-
-  static boolean hasCapSysAdmin() {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("CapEff:")) {
-          long caps = Long.parseUnsignedLong(line.substring(7).trim(), 16);
-          return (caps & (1L << CAP_SYS_ADMIN)) != 0;
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      return true; // cannot tell; let mount(2) give the real answer
-    }
-    return true;
   }
 }

@@ -2,9 +2,11 @@ package dev.agentfs.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.agentfs.core.FsCore;
+import dev.agentfs.fuse.session.FuseSession;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.FileSystem;
@@ -59,6 +61,32 @@ class MountCoherenceTest {
     Files.move(viaNio, nio.getPath("/d/moved.txt"));
     assertFalse(Files.exists(viaKernel));
     assertEquals("third", Files.readString(m.path("d/moved.txt")));
+  }
+
+  @Test
+  void aCachedAbsenceEndsWhenTheNameAppearsThroughTheApiOrAReset() throws Exception {
+    FuseSession s = FuseSession.live(m.dir());
+    assertNotNull(s);
+    Files.createDirectory(m.path("dir"));
+    m.fs().snapshot("empty");
+    m.fs().main().write("/dir/restored", "from the snapshot");
+    m.fs().snapshot("full");
+    Path later = m.path("dir/later.txt");
+    long before = s.requestCounts().getOrDefault("LOOKUP", 0L);
+    for (int i = 0; i < 100; i++) {
+      assertFalse(Files.exists(later));
+    }
+    // The kernel remembers the absence: one LOOKUP for a hundred stats.
+    assertEquals(1, s.requestCounts().getOrDefault("LOOKUP", 0L) - before);
+    m.fs().main().write("/dir/later.txt", "via the API");
+    assertEquals("via the API", Files.readString(later));
+    m.fs().main().delete("/dir/restored");
+    assertFalse(Files.exists(m.path("dir/restored")));
+    m.fs().resetBranch("main", "full");
+    assertEquals("from the snapshot", Files.readString(m.path("dir/restored")));
+    assertFalse(Files.exists(later));
+    m.fs().resetBranch("main", "empty");
+    assertFalse(Files.exists(m.path("dir/restored")));
   }
 
   @Test

@@ -722,9 +722,23 @@ public final class JnrFuseFs extends FuseStubFS {
         : 0);
   }
 
+  /**
+   * libfuse2 cannot negotiate FUSE_POSIX_ACL, so the kernel would store ACLs here without
+   * enforcing them (its default_permissions checks read the mode only). This transport
+   * therefore behaves as a filesystem without ACL support: setting or removing one is
+   * EOPNOTSUPP, as on a mount with noacl.
+   */
+  private static void refuseAcl(String name) throws AgentFsException {
+    if (name.equals("system.posix_acl_access") || name.equals("system.posix_acl_default")) {
+      throw new AgentFsException(Errno.ENOTSUP, name, null,
+          "POSIX ACLs need the kernel transport (libfuse2 has no FUSE_POSIX_ACL)");
+    }
+  }
+
   @Override
   public int setxattr(String path, String name, Pointer value, long size, int flags) {
     return call("setxattr", path, () -> {
+      refuseAcl(name);
       Caller c = caller();
       byte[] v = new byte[(int) size];
       if (size > 0) {
@@ -754,6 +768,7 @@ public final class JnrFuseFs extends FuseStubFS {
   @Override
   public int removexattr(String path, String name) {
     return call("removexattr", path, () -> {
+      refuseAcl(name);
       Caller c = caller();
       vfs.removexattr(c, resolve(c, path), name);
       return 0;

@@ -148,6 +148,11 @@ public final class Dispatcher {
     return code >= 0 && code < COUNTED_OPCODES ? received.get(code) : 0;
   }
 
+  /** Lock waits (SETLKW, blocking flock) in progress now. */
+  public int lockWaits() {
+    return blocking.size();
+  }
+
   /** True once the kernel sent DESTROY. */
   public boolean destroyed() {
     return destroyed;

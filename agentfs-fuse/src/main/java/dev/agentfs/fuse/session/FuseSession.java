@@ -4,8 +4,10 @@ import dev.agentfs.AgentFsException;
 import dev.agentfs.Configuration;
 import dev.agentfs.Errno;
 import dev.agentfs.Feature;
+import dev.agentfs.Passthrough;
 import dev.agentfs.fuse.protocol.Opcode;
 import dev.agentfs.fuse.protocol.Wire;
+import dev.agentfs.fuse.sys.IoUring;
 import dev.agentfs.fuse.sys.Syscalls;
 import dev.agentfs.spi.MountHandle;
 import dev.agentfs.vfs.Modes;
@@ -31,10 +33,12 @@ import org.slf4j.LoggerFactory;
 /**
  * One live FUSE mount served from this JVM: the /dev/fuse connection, its worker threads (one
  * per cloned descriptor, each with its own reused request and reply buffers), the notifier
- * thread, and the mount itself. {@link #mount} returns only when INIT is answered and the root
- * answers a stat, so the caller can use the mount point at once; {@link #close} unmounts
- * (detaching lazily if busy), makes the workers leave their blocking reads, joins them and
- * closes every descriptor. A JVM shutdown hook closes sessions still open at exit.
+ * thread, and the mount itself, made with mount(2) or through fusermount3 ({@link
+ * MountMethod}). {@link #mount} returns only when INIT is answered and the root answers a
+ * stat, so the caller can use the mount point at once; {@link #close} unmounts the way the
+ * mount was made (detaching lazily if busy), makes the workers leave their blocking reads,
+ * joins them and closes every descriptor. A JVM shutdown hook closes sessions still open at
+ * exit.
  *
  * @since 0.1
  */
@@ -60,6 +64,8 @@ public final class FuseSession implements MountHandle {
   static final ThreadLocal<Boolean> CONTROL = new ThreadLocal<>();
   /** How long an API thread waits for its invalidation to reach the kernel. */
   private static final Duration NOTICE_WAIT = Duration.ofSeconds(2);
+  /** Request slots per io_uring queue (one queue per CPU). */
+  private static final int RING_DEPTH = 8;
 
   static {
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
@@ -74,12 +80,14 @@ public final class FuseSession implements MountHandle {
   private final Syscalls sys;
   private final MountOptions options;
   private final int masterFd;
+  private final Mounter.Attached attached;
   private final List<Integer> fds = new ArrayList<>();
   private final List<Thread> workers = new ArrayList<>();
   private final Dispatcher dispatcher;
   private final int bufferSize;
   private final String name;
   private @Nullable Notifier notifier;
+  private @Nullable FuseRing ring;
   private volatile @Nullable Negotiated negotiated;
   private volatile boolean mounted;
   private volatile boolean alive;
@@ -87,13 +95,14 @@ public final class FuseSession implements MountHandle {
   private volatile boolean closed;
   private int connectionId = -1;
 
-  private FuseSession(Path mountPoint, Syscalls sys, MountOptions options, int masterFd,
-      Vfs vfs, Configuration config, int maxPagesLimit) {
+  private FuseSession(Path mountPoint, Syscalls sys, MountOptions options,
+      Mounter.Attached attached, Vfs vfs, Configuration config, int maxPagesLimit) {
     this.mountPoint = mountPoint;
     this.target = mountPoint.toString();
     this.sys = sys;
     this.options = options;
-    this.masterFd = masterFd;
+    this.attached = attached;
+    this.masterFd = attached.fd();
     this.name = "agentfs-fuse-" + SEQ.incrementAndGet();
     long maxWrite = Math.min(config.maxWrite(), (long) maxPagesLimit * InitNegotiator.PAGE);
     // Room for the largest WRITE plus its headers, and never less than a 64 KiB xattr value
@@ -120,32 +129,58 @@ public final class FuseSession implements MountHandle {
    *
    * @throws AgentFsException ENOENT/ENOTDIR for a bad mount point, EBUSY when it already is a
    *     FUSE mount, ENOTCONN for a stale mount (unless {@link MountOptions#cleanStale()}),
-   *     ENODEV when /dev/fuse is missing, EPERM when mount(2) is not allowed
+   *     ENODEV when /dev/fuse is missing, EPERM when neither mount(2) nor fusermount3 may
+   *     mount here (see {@link MountOptions#method()}) or when the configuration needs a
+   *     privilege this process lacks (passthrough REQUIRED without CAP_SYS_ADMIN, allow_other
+   *     or set-id files for a non-root user), ENOENT when fusermount3 is required but missing
    */
   public static FuseSession mount(Vfs vfs, Path mountPoint, Configuration config,
       MountOptions options, Syscalls sys) throws AgentFsException {
     Path mp = mountPoint.toAbsolutePath().normalize();
     String path = mp.toString();
     checkMountPoint(mp, options, sys);
-
-    int fd = sys.open(DEV_FUSE, Syscalls.O_RDWR | Syscalls.O_CLOEXEC);
-    if (fd < 0) {
-      if (fd == -Syscalls.ENOENT || fd == -Syscalls.ENODEV) {
-        throw new AgentFsException(Errno.ENODEV, DEV_FUSE, null,
-            "the FUSE device is missing: load the fuse module (modprobe fuse) or give the "
-                + "container the device (--device /dev/fuse)");
-      }
-      throw new AgentFsException(Errno.of(-fd), DEV_FUSE, null,
-          "cannot open the FUSE device: " + sys.strerror(-fd));
+    Configuration effective = withinPrivileges(config, path);
+    if (effective.has(Feature.IO_URING)) {
+      enableUring();
     }
-    FuseSession s = new FuseSession(mp, sys, options, fd, vfs, config, maxPagesLimit());
+
+    Mounter.Attached a = new Mounter(sys, effective, options.method()).attach(path);
+    FuseSession s;
     try {
-      s.start(config);
+      s = new FuseSession(mp, sys, options, a, vfs, effective, maxPagesLimit());
+    } catch (RuntimeException e) {
+      a.unmount(sys, path, true);
+      sys.close(a.fd());
+      throw e;
+    }
+    try {
+      s.start(effective);
     } catch (AgentFsException | RuntimeException e) {
       s.close();
       throw e;
     }
     return s;
+  }
+
+  /**
+   * Passthrough needs CAP_SYS_ADMIN when files are opened (the kernel checks it in
+   * FUSE_DEV_IOC_BACKING_OPEN), however the mount was made: REQUIRED fails now, before
+   * anything is mounted, and PREFERRED quietly becomes OFF rather than failing every open.
+   */
+  private static Configuration withinPrivileges(Configuration config, String path)
+      throws AgentFsException {
+    if (config.passthrough() == Passthrough.OFF || Capabilities.sysAdmin()) {
+      return config;
+    }
+    if (config.passthrough() == Passthrough.REQUIRED) {
+      throw new AgentFsException(Errno.EPERM, path, null, "passthrough REQUIRED: the kernel "
+          + "lets only a process with CAP_SYS_ADMIN register backing files "
+          + "(FUSE_DEV_IOC_BACKING_OPEN), and this one has not; run as root or use "
+          + "Passthrough.PREFERRED or OFF");
+    }
+    LOG.info("{}: no CAP_SYS_ADMIN, so no passthrough; all I/O goes through the filesystem",
+        path);
+    return config.toBuilder().passthrough(Passthrough.OFF).build();
   }
 
   private static void checkMountPoint(Path mp, MountOptions options, Syscalls sys)
@@ -161,7 +196,7 @@ public final class FuseSession implements MountHandle {
                 + "with 'umount -l " + path + "' or mount with cleanStale");
       }
       LOG.info("detaching stale FUSE mount at {}", path);
-      int r = sys.umount2(path, Syscalls.MNT_DETACH);
+      int r = Fusermount.unmountWithFallback(sys, path, true);
       if (r < 0) {
         throw new AgentFsException(Errno.of(-r), path, null,
             "cannot detach the stale mount: " + sys.strerror(-r));
@@ -186,31 +221,6 @@ public final class FuseSession implements MountHandle {
   }
 
   private void start(Configuration config) throws AgentFsException {
-    long flags = 0;
-    if (!config.has(Feature.SUID_DEV)) {
-      flags |= Syscalls.MS_NOSUID | Syscalls.MS_NODEV;
-    }
-    if (config.has(Feature.READ_ONLY)) {
-      flags |= Syscalls.MS_RDONLY;
-    }
-    StringBuilder data = new StringBuilder("fd=").append(masterFd)
-        .append(",rootmode=40000,user_id=0,group_id=0");
-    if (config.has(Feature.ALLOW_OTHER)) {
-      data.append(",allow_other");
-    }
-    if (config.has(Feature.DEFAULT_PERMISSIONS)) {
-      data.append(",default_permissions");
-    }
-    int r = sys.mount(config.fsName(), target, "fuse.agentfs", flags, data.toString());
-    if (r < 0) {
-      if (r == -Syscalls.EPERM) {
-        throw new AgentFsException(Errno.EPERM, target, null,
-            "mount(2) was refused: mounting FUSE in-process needs CAP_SYS_ADMIN (run as root, "
-                + "or use the jnr transport with fusermount3)");
-      }
-      throw new AgentFsException(Errno.of(-r), target, null, "mount(2) failed: "
-          + sys.strerror(-r));
-    }
     mounted = true;
     alive = true;
     LIVE.add(this);
@@ -247,7 +257,21 @@ public final class FuseSession implements MountHandle {
     nt.start();
     // Queued, never waited for: workers call this while the kernel holds directory locks.
     dispatcher.setEntryNotices(nt::invalidateEntry);
-    for (int i = 0; i < config.threads(); i++) {
+    int classic = config.threads();
+    if (negotiated.has(dev.agentfs.fuse.protocol.InitFlag.OVER_IO_URING)) {
+      FuseRing fr = new FuseRing(this, sys, masterFd, dispatcher, RING_DEPTH,
+          negotiated.maxWrite(), bufferSize, name);
+      try {
+        workers.addAll(fr.start(FuseRing.possibleCpus()));
+        ring = fr;
+        classic = 1; // FORGET and INTERRUPT still come through /dev/fuse
+      } catch (IoUring.IoUringException ex) {
+        LOG.warn("{}: FUSE over io_uring refused ({}); serving /dev/fuse with {} workers",
+            target, ex.getMessage(), classic);
+        fr.release();
+      }
+    }
+    for (int i = 0; i < classic; i++) {
       int fd = cloneFd();
       Dispatcher.Context ctx = newContext(fd);
       Thread t = new Thread(() -> work(fd, ctx), name + "-worker-" + i);
@@ -266,6 +290,23 @@ public final class FuseSession implements MountHandle {
       throw new AgentFsException(Errno.EIO, target, ex);
     }
     LOG.debug("{} mounted with {} workers", target, workers.size());
+  }
+
+  /**
+   * The kernel offers FUSE-over-io_uring only while the fuse module's enable_uring parameter
+   * is on; asking for {@link Feature#IO_URING} is asking for that, so root switches it on.
+   */
+  static void enableUring() {
+    Path p = Path.of("/sys/module/fuse/parameters/enable_uring");
+    try {
+      if (Files.exists(p) && !new String(Files.readAllBytes(p), StandardCharsets.US_ASCII)
+          .trim().equals("Y") && Files.isWritable(p)) {
+        Files.write(p, "Y".getBytes(StandardCharsets.US_ASCII));
+        LOG.info("switched on the fuse module's enable_uring parameter");
+      }
+    } catch (IOException e) {
+      LOG.debug("cannot switch on enable_uring: {}", e.toString());
+    }
   }
 
   /** A new descriptor on this connection; the master itself when cloning is unsupported. */
@@ -351,6 +392,12 @@ public final class FuseSession implements MountHandle {
     return dispatcher;
   }
 
+  /** Requests served through FUSE-over-io_uring so far (0 when the mount does not use it). */
+  public long ringRequests() {
+    FuseRing r = ring;
+    return r == null ? 0 : r.served();
+  }
+
   /** Backing files currently registered with the kernel for passthrough. */
   public long passthroughBackings() {
     BackingFiles b = dispatcher.backing();
@@ -433,6 +480,11 @@ public final class FuseSession implements MountHandle {
     return null;
   }
 
+  /** How this mount was made: {@link MountMethod#SYSCALL} or {@link MountMethod#FUSERMOUNT}. */
+  public MountMethod mountMethod() {
+    return attached.method();
+  }
+
   /** The worker threads (for diagnostics and tests). */
   public List<Thread> workerThreads() {
     return List.copyOf(workers);
@@ -442,6 +494,17 @@ public final class FuseSession implements MountHandle {
   public void close() {
     synchronized (this) {
       if (closing) {
+        // Another thread is closing: wait until it is done, so that a shutdown hook racing
+        // the application's own close does not return (and let the JVM halt) mid-unmount. A
+        // worker of this session never waits: close joins the workers.
+        while (!closed && SERVING.get() != this) {
+          try {
+            wait();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+        }
         return;
       }
       closing = true;
@@ -454,12 +517,18 @@ public final class FuseSession implements MountHandle {
       if (mounted) {
         unmount();
       }
-      if (!joinWorkers()) {
+      boolean joined = joinWorkers();
+      if (!joined) {
         abortConnection();
-        if (!joinWorkers()) {
+        joined = joinWorkers();
+        if (!joined) {
           LOG.warn("{}: {} worker(s) did not stop; leaving them as daemon threads", target,
               workers.stream().filter(Thread::isAlive).count());
         }
+      }
+      FuseRing r = ring;
+      if (r != null && joined) {
+        r.release(); // unmapping rings a live thread still reads would crash the JVM
       }
     } finally {
       alive = false;
@@ -470,8 +539,11 @@ public final class FuseSession implements MountHandle {
         fds.clear();
       }
       sys.close(masterFd);
-      closed = true;
       LIVE.remove(this);
+      synchronized (this) {
+        closed = true;
+        notifyAll();
+      }
     }
   }
 
@@ -481,7 +553,7 @@ public final class FuseSession implements MountHandle {
       // may now sit here with the same one. Only a dead mount (statfs ENOTCONN) is detached.
       int probe = sys.statfs(target);
       if (probe == -Syscalls.ENOTCONN || probe == -Syscalls.ECONNABORTED) {
-        sys.umount2(target, Syscalls.MNT_DETACH);
+        attached.unmount(sys, target, true);
       }
       mounted = false;
       return;
@@ -491,12 +563,12 @@ public final class FuseSession implements MountHandle {
       mounted = false; // unmounted behind our back; nothing of ours is there any more
       return;
     }
-    int r = sys.umount2(target, 0);
+    int r = attached.unmount(sys, target, false);
     if (r == -Syscalls.EBUSY) {
       // Still in use (open files, a cwd inside): detach it from the tree now; the kernel
       // drops it when the last user goes, and aborting the connection lets workers exit.
       LOG.info("{} is busy; detaching it lazily", target);
-      r = sys.umount2(target, Syscalls.MNT_DETACH);
+      r = attached.unmount(sys, target, true);
       if (r == 0) {
         abortConnection();
       }

@@ -25,10 +25,16 @@ public final class InitNegotiator {
   /** The oldest minor we accept: RENAME2, LSEEK, PARALLEL_DIROPS, HANDLE_KILLPRIV exist. */
   public static final int MIN_MINOR = 26;
 
-  /** Capabilities requested whenever the kernel offers them. */
+  /**
+   * Capabilities requested whenever the kernel offers them. DONT_MASK: the kernel sends the
+   * mode of a new node unmasked with the caller's umask beside it, and the core applies the
+   * umask only where no default ACL replaces it (FUSE sets SB_POSIXACL on every mount, so the
+   * VFS never masks; without DONT_MASK the FUSE code would mask before a default ACL could
+   * say otherwise).
+   */
   static final long ALWAYS = maskOf(ASYNC_READ, POSIX_LOCKS, ATOMIC_O_TRUNC, BIG_WRITES,
       FLOCK_LOCKS, DO_READDIRPLUS, READDIRPLUS_AUTO, PARALLEL_DIROPS, HANDLE_KILLPRIV_V2,
-      MAX_PAGES, CACHE_SYMLINKS, SETXATTR_EXT, INIT_EXT, AUTO_INVAL_DATA);
+      MAX_PAGES, CACHE_SYMLINKS, SETXATTR_EXT, INIT_EXT, AUTO_INVAL_DATA, DONT_MASK);
 
   private final Configuration config;
   private final int maxPagesLimit;
@@ -55,7 +61,17 @@ public final class InitNegotiator {
     if (config.has(Feature.WRITEBACK_CACHE)) {
       want |= WRITEBACK_CACHE.mask();
     }
+    if (config.has(Feature.DEFAULT_PERMISSIONS)) {
+      // The kernel then reads ACLs with GETXATTR, caches them and enforces them in its own
+      // permission checks. It also forces default_permissions on, so it is asked for only
+      // where that is on anyway; without it the core's checks (ACLs included) are the only
+      // ones and the kernel just passes ACL xattrs through.
+      want |= POSIX_ACL.mask();
+    }
     want |= passthroughWant(offered);
+    if (config.has(Feature.IO_URING)) {
+      want |= OVER_IO_URING.mask();
+    }
     long granted = want & offered;
     if (!INIT_EXT.in(offered)) {
       granted &= 0xffffffffL; // flags2 travels only when both sides speak INIT_EXT

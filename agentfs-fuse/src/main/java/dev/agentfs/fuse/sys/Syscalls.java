@@ -33,6 +33,8 @@ public interface Syscalls {
   int ENOTDIR = 20;
   int EINVAL = 22;
   int ENOTTY = 25;
+  int ENOSYS = 38;
+  int ENOMSG = 42;
   int ENOTCONN = 107;
   int ECONNABORTED = 103;
 
@@ -95,6 +97,50 @@ public interface Syscalls {
   int statfs(String path);
 
   int getpid();
+
+  /** getuid(2): the real user id (the one fusermount3 records as the mount's owner). */
+  int getuid();
+
+  /** getgid(2): the real group id. */
+  int getgid();
+
+  /**
+   * socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC): stores the two connected descriptors in
+   * {@code fds[0]} and {@code fds[1]}; 0 or -errno.
+   */
+  default int socketpair(int[] fds) {
+    return -ENOSYS;
+  }
+
+  /** pipe2(O_CLOEXEC): {@code fds[0]} reads, {@code fds[1]} writes; 0 or -errno. */
+  default int pipe(int[] fds) {
+    return -ENOSYS;
+  }
+
+  /**
+   * recvmsg(2) of one byte carrying one descriptor as SCM_RIGHTS (how fusermount3 hands over
+   * /dev/fuse), received close-on-exec. Returns that descriptor, {@code -ENOMSG} when the peer
+   * closed the socket without sending one, or -errno.
+   */
+  default int receiveFd(int socket) {
+    return -ENOSYS;
+  }
+
+  /**
+   * posix_spawn(3) of the program at the absolute {@code path} with {@code argv} and {@code
+   * envp}; in the child, descriptor {@code from[i]} is dup2'ed to {@code to[i]} before exec, in
+   * order. The copy is not close-on-exec, which is how a close-on-exec descriptor is passed on;
+   * {@code from[i]} must differ from {@code to[i]}, as a dup2 onto itself keeps the flag.
+   * Returns the child's pid or -errno (posix_spawn reports a failed exec too).
+   */
+  default int spawn(String path, String[] argv, String[] envp, int[] from, int[] to) {
+    return -ENOSYS;
+  }
+
+  /** waitpid(2) for {@code pid}, retried on EINTR: the raw wait status, or -errno. */
+  default int waitpid(int pid) {
+    return -ENOSYS;
+  }
 
   /** The text of an errno value (strerror). */
   String strerror(int errno);

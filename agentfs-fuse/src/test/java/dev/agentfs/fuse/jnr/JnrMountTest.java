@@ -303,6 +303,29 @@ class JnrMountTest {
     assertEquals("B", Files.readString(root.resolve("b")));
   }
 
+  /**
+   * libfuse2 cannot negotiate FUSE_POSIX_ACL, so the kernel would not enforce ACLs stored
+   * here: setting and removing them is refused (EOPNOTSUPP = ENOTSUP), user xattrs still work.
+   */
+  @Test
+  void aclsAreRefusedWithoutKernelSupport() throws Exception {
+    Files.writeString(root.resolve("f"), "F");
+    String out = Proc.python(root, String.join("\n",
+        "import errno, os, struct",
+        "acl = struct.pack('<I', 2) + b''.join(struct.pack('<HHI', t, p, i) for t, p, i in",
+        "    ((1, 6, 0xffffffff), (2, 4, 4242), (4, 4, 0xffffffff), (0x10, 4, 0xffffffff),",
+        "     (0x20, 0, 0xffffffff)))",
+        "def t(fn):",
+        "    try:",
+        "        fn(); return 'OK'",
+        "    except OSError as e: return errno.errorcode[e.errno]",
+        "print(t(lambda: os.setxattr('f', 'system.posix_acl_access', acl)),",
+        "      t(lambda: os.removexattr('f', 'system.posix_acl_access')),",
+        "      t(lambda: os.setxattr('f', 'user.a', b'1')))")).ok().out().trim();
+    assertEquals("ENOTSUP ENOTSUP OK", out);
+    assertEquals(List.of("user.a"), m.fs().main().listxattr("/f"));
+  }
+
   @Test
   void unlinkedOpenFileStaysUsable() throws IOException {
     Path f = Files.writeString(root.resolve("tmp"), "abc");

@@ -40,12 +40,23 @@ class InitNegotiatorTest {
     Negotiated n = negotiate(Configuration.defaults(), 45, ALL);
     for (var f : new dev.agentfs.fuse.protocol.InitFlag[] {ASYNC_READ, BIG_WRITES, MAX_PAGES,
         PARALLEL_DIROPS, DO_READDIRPLUS, READDIRPLUS_AUTO, ATOMIC_O_TRUNC, HANDLE_KILLPRIV_V2,
-        POSIX_LOCKS, FLOCK_LOCKS, CACHE_SYMLINKS, SETXATTR_EXT, INIT_EXT}) {
+        POSIX_LOCKS, FLOCK_LOCKS, CACHE_SYMLINKS, SETXATTR_EXT, INIT_EXT, DONT_MASK,
+        POSIX_ACL}) {
       assertTrue(n.has(f), f.name());
     }
     assertFalse(n.has(PASSTHROUGH));
     assertFalse(n.has(SPLICE_READ));
     assertTrue(n.grantedNames().contains("SETXATTR_EXT"));
+  }
+
+  @Test
+  void posixAclOnlyWithDefaultPermissions() throws Exception {
+    // FUSE_POSIX_ACL makes the kernel turn default_permissions on: never ask for it where
+    // the mount was configured without.
+    Configuration without = Configuration.builder().disable(Feature.DEFAULT_PERMISSIONS).build();
+    Negotiated n = negotiate(without, 45, ALL);
+    assertFalse(n.has(POSIX_ACL));
+    assertTrue(n.has(DONT_MASK), "the core applies the umask either way");
   }
 
   @Test

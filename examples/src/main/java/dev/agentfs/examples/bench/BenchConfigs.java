@@ -9,7 +9,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -30,9 +32,15 @@ final class BenchConfigs {
     add("hostfs", () -> new AgentFsConfig("hostfs", (b, dir) -> b.backstore(hostFs(dir))));
     add("hostfs-passthrough", () -> new AgentFsConfig("hostfs-passthrough",
         (b, dir) -> b.backstore(hostFs(dir)).passthrough(Passthrough.REQUIRED)));
+    add("memory-uring", () -> new AgentFsConfig("memory-uring",
+        b -> b.enable(Feature.IO_URING)));
+    add("hostfs-passthrough-uring", () -> new AgentFsConfig("hostfs-passthrough-uring",
+        (b, dir) -> b.backstore(hostFs(dir)).passthrough(Passthrough.REQUIRED)
+            .enable(Feature.IO_URING)));
     add("overlay", () -> new AgentFsConfig("overlay", (b, dir) -> b.lower(lower(dir))));
     add("jnr", () -> new AgentFsConfig("jnr", b -> b.transport("jnr")));
-    // Not yet: branch-exec (a private mount namespace per branch; see the control plane).
+    add("libfuse-hp", ReferenceFuseConfig::new);
+    add("branch-exec", () -> new AgentFsConfig("branch-exec", (b, dir) -> { }, true));
   }
 
   private BenchConfigs() {}
@@ -66,7 +74,16 @@ final class BenchConfigs {
     return ALL;
   }
 
+  /** Every configuration, less the C reference server when its binary is not at hand. */
+  static List<String> defaults() {
+    List<String> names = new ArrayList<>(ALL.keySet());
+    if (ReferenceFuseConfig.binary() == null) {
+      names.remove("libfuse-hp");
+    }
+    return names;
+  }
+
   static String defaultList() {
-    return String.join(",", ALL.keySet());
+    return String.join(",", defaults());
   }
 }

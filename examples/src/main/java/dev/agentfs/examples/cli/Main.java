@@ -24,6 +24,8 @@ public final class Main {
                                      (libfuse2: no passthrough, writeback or invalidation)
             --threads N              FUSE worker threads (default: CPU count, 2..8)
             --writeback              enable the kernel writeback cache
+      --io-uring               serve over FUSE-over-io_uring, one queue per CPU (root,
+                               Linux 6.14+; falls back to /dev/fuse where refused)
             --passthrough            kernel passthrough I/O to host files (hostfs; fails if
                                      the kernel or backstore cannot do it)
             --allow-other            let other users use the mount

@@ -45,6 +45,7 @@ final class MountCommand {
           }
         }
         case "--writeback" -> b.enable(Feature.WRITEBACK_CACHE);
+        case "--io-uring" -> b.enable(Feature.IO_URING);
         case "--passthrough" -> b.passthrough(dev.agentfs.Passthrough.REQUIRED);
         case "--allow-other" -> b.enable(Feature.ALLOW_OTHER);
         case "--read-only" -> b.enable(Feature.READ_ONLY);
