@@ -106,6 +106,24 @@ public final class Dispatcher {
     return Math.min(d.getSeconds(), 1L << 32) * 1_000_000_000L + d.getNano();
   }
 
+  /** Where entry invalidations for dentries a rename moved go (the session's notifier). */
+  interface EntryNotices {
+    void invalidateEntry(long parent, byte[] name);
+  }
+
+  private volatile @Nullable EntryNotices entryNotices;
+
+  void setEntryNotices(EntryNotices n) {
+    this.entryNotices = n;
+  }
+
+  private void movedEntry(long parent, byte[] name) {
+    EntryNotices n = entryNotices;
+    if (n != null) {
+      n.invalidateEntry(parent, name);
+    }
+  }
+
   void enablePassthrough(BackingFiles b) {
     this.backing = b;
   }
@@ -298,6 +316,18 @@ public final class Dispatcher {
         int q = p + n + 1;
         byte[] newName = Wire.bytes(in, q, Wire.cstrlen(in, q, end));
         vfs.rename(caller(ctx), node, oldName, newDir, newName, flags);
+        // The kernel moves the renamed dentry with the cache time it was looked up with. Under
+        // a directory whose entries depend on the caller (the root while processes are bound
+        // to branches) that would let every process use one branch's entry for an hour: drop
+        // it. The notice waits in the notifier for the rename's directory locks, so it lands
+        // right after the kernel's d_move; until then (microseconds) another process could
+        // still see the moved entry.
+        if (vfs.sharedNode(newDir)) {
+          movedEntry(newDir, newName);
+        }
+        if ((flags & dev.agentfs.vfs.Modes.RENAME_EXCHANGE) != 0 && vfs.sharedNode(node)) {
+          movedEntry(node, oldName);
+        }
         r.ok(0);
       }
       case LINK -> {

@@ -260,6 +260,8 @@ public final class FuseSession implements MountHandle {
     Notifier nt = new Notifier(sys, masterFd, name + "-notify");
     notifier = nt;
     nt.start();
+    // Queued, never waited for: workers call this while the kernel holds directory locks.
+    dispatcher.setEntryNotices(nt::invalidateEntry);
     int classic = config.threads();
     if (negotiated.has(dev.agentfs.fuse.protocol.InitFlag.OVER_IO_URING)) {
       FuseRing fr = new FuseRing(this, sys, masterFd, dispatcher, RING_DEPTH,
