@@ -558,7 +558,7 @@ public final class AgentFs implements AutoCloseable {
       FsCore core;
       try {
         core = new FsCore(b, clock, c.has(Feature.ROOT_BYPASS), c.has(Feature.READ_ONLY),
-            c.has(Feature.STRICT_UTF8_NAMES), rootUid, rootGid, rootMode, lower);
+            c.has(Feature.STRICT_UTF8_NAMES), c.has(Feature.CONFINED_SYMLINKS), rootUid, rootGid, rootMode, lower);
       } catch (AgentFsException e) {
         if (backstore == null) {
           b.close();
