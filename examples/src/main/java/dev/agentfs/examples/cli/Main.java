@@ -30,6 +30,8 @@ public final class Main {
                                      the kernel or backstore cannot do it)
             --allow-other            let other users use the mount
             --read-only              refuse every change with EROFS
+            --confined-symlinks      EPERM for symlinks that are absolute or lead above
+                                     the mount root
             --clean-stale            unmount a dead mount left at MOUNTPOINT first (default on)
         unmount MOUNTPOINT           unmount (also a stale mount whose process died)
         bench [--quick] [--out DIR] [--configs A,B] [--workloads A,B] [--samples N] [--jmh]
@@ -101,6 +103,8 @@ public final class Main {
                                 kernel or backstore cannot do it)
             --allow-other       let other users use the mount
             --read-only         refuse every change with EROFS
+            --confined-symlinks EPERM for symlinks whose target is absolute or climbs
+                                above the mount root from the link's directory
             --clean-stale       unmount a dead mount left at MOUNTPOINT first (default on)
           """,
       "unmount", """

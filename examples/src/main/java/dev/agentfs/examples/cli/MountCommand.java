@@ -49,6 +49,7 @@ final class MountCommand {
         case "--passthrough" -> b.passthrough(dev.agentfs.Passthrough.REQUIRED);
         case "--allow-other" -> b.enable(Feature.ALLOW_OTHER);
         case "--read-only" -> b.enable(Feature.READ_ONLY);
+        case "--confined-symlinks" -> b.enable(Feature.CONFINED_SYMLINKS);
         case "--clean-stale" -> { }
         default -> {
           if (a.startsWith("-") || mountPoint != null) {
