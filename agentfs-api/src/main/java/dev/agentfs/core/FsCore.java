@@ -45,6 +45,8 @@ public final class FsCore {
   final boolean rootBypass;
   final boolean readOnly;
   final boolean strictUtf8;
+  /** {@link dev.agentfs.Feature#CONFINED_SYMLINKS}: see {@link SymlinkPolicy}. */
+  final boolean confinedSymlinks;
 
   private final AtomicLong inos = new AtomicLong(BranchFs.ROOT + 1);
   private final AtomicLong epochs = new AtomicLong(1);
@@ -68,7 +70,7 @@ public final class FsCore {
   final @Nullable Lower lower;
 
   public FsCore(Backstore backstore, LongSupplier clockNanos, boolean rootBypass,
-      boolean readOnly, boolean strictUtf8, int rootUid, int rootGid, int rootMode,
+      boolean readOnly, boolean strictUtf8, boolean confinedSymlinks, int rootUid, int rootGid, int rootMode,
       java.nio.file.@Nullable Path lowerDir) throws AgentFsException {
     this.backstore = backstore;
     this.lower = lowerDir == null ? null : new Lower(lowerDir);
@@ -76,6 +78,7 @@ public final class FsCore {
     this.rootBypass = rootBypass;
     this.readOnly = readOnly;
     this.strictUtf8 = strictUtf8;
+    this.confinedSymlinks = confinedSymlinks;
     long now = clockNanos.getAsLong();
     long epoch = epochs.getAndIncrement();
     Inode root = new Inode(BranchFs.ROOT, epoch, Modes.S_IFDIR | (rootMode & 07777), rootUid,

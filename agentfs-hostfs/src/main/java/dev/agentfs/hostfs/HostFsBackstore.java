@@ -381,6 +381,11 @@ public final class HostFsBackstore implements Backstore {
     return dir;
   }
 
+  @Override
+  public Path hostDirectory() {
+    return dir;
+  }
+
   public CloneMode cloneMode() {
     return cloneMode;
   }

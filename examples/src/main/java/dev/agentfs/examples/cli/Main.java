@@ -35,6 +35,8 @@ public final class Main {
             --allow-other            let other users use the mount
             --read-only              refuse every change with EROFS, for good (the kernel's
                                      -o ro can be lifted by 'mount -o remount,rw')
+            --confined-symlinks      EPERM for symlinks that are absolute or lead above
+                                     the mount root
             --clean-stale            unmount a dead mount left at MOUNTPOINT first (default on)
         unmount MOUNTPOINT           unmount (also a stale mount whose process died)
         install-helper [--dir DIR] [--uninstall]
@@ -110,6 +112,8 @@ public final class Main {
                                 kernel or backstore cannot do it)
             --allow-other       let other users use the mount
             --read-only         the filesystem refuses every change with EROFS, for good
+            --confined-symlinks EPERM for symlinks whose target is absolute or climbs
+                                above the mount root from the link's directory
             --clean-stale       unmount a dead mount left at MOUNTPOINT first (default on)
             -o OPTIONS          comma-separated, as mount(8) takes them; the last one wins;
                                 an unknown option fails with EINVAL naming it:
@@ -125,7 +129,8 @@ public final class Main {
               default_permissions, no_default_permissions
                                 the kernel checks modes first (default on), or leaves all
                                 permission checks to AgentFS (single-user mounts only)
-              backstore=SPEC, lower=DIR, threads=N, writeback, passthrough, io_uring
+              backstore=SPEC, lower=DIR, threads=N, writeback, passthrough, io_uring,
+              confined_symlinks
                                 as the flags above
           """,
       "install-helper", """

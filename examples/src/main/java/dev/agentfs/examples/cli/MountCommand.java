@@ -30,6 +30,7 @@ final class MountCommand {
         case "--passthrough" -> spec.passthrough();
         case "--allow-other" -> spec.enable(Feature.ALLOW_OTHER);
         case "--read-only" -> spec.enable(Feature.READ_ONLY);
+        case "--confined-symlinks" -> spec.enable(Feature.CONFINED_SYMLINKS);
         case "--clean-stale" -> { }
         default -> {
           if (a.startsWith("-o") && a.length() > 2) {

@@ -114,6 +114,7 @@ final class MountSpec {
       case "passthrough" -> config.passthrough(Passthrough.REQUIRED);
       case "writeback" -> config.enable(Feature.WRITEBACK_CACHE);
       case "io_uring" -> config.enable(Feature.IO_URING);
+      case "confined_symlinks" -> config.enable(Feature.CONFINED_SYMLINKS);
       default -> flag(o);
     }
   }
