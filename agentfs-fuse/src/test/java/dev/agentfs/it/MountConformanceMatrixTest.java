@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
  * {@link MountLimitsTest}: RLIMIT_FSIZE and CAP_MKNOD) rerun on the configurations whose
  * kernel paths differ most from the default memory mount: HostFs with passthrough (reads and
  * writes go straight to the backing ext4 file, never to the server) and the writeback cache
- * (the kernel owns sizes, positions and dirty pages). Every line must still match ext4.
+ * (the kernel owns sizes, positions and dirty pages), and the errno script on an overlay.
+ * Every line must still match ext4.
  */
 class MountConformanceMatrixTest {
   private static void hostfsPassthrough(AgentFs.Builder b, Path tmp) {
@@ -56,6 +57,27 @@ class MountConformanceMatrixTest {
     void writebackCacheIsReallyOn() {
       assertTrue(m.handle().grantedFeatures().contains("WRITEBACK_CACHE"),
           m.handle().grantedFeatures().toString());
+    }
+  }
+
+  /** An overlay over a lower tree the script never touches: the branch logic must not leak. */
+  @Nested
+  class ErrnoOnOverlay extends MountErrnoTest {
+    @Override
+    void configure(AgentFs.Builder b) {
+      try {
+        Path lower = java.nio.file.Files.createDirectories(tmp.resolve("lower/kept"));
+        java.nio.file.Files.writeString(lower.resolve("file"), "from the lower tree");
+        b.lower(tmp.resolve("lower"));
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
+
+    @Test
+    void theLowerTreeIsServed() throws Exception {
+      org.junit.jupiter.api.Assertions.assertEquals("from the lower tree",
+          java.nio.file.Files.readString(m.path("kept/file")));
     }
   }
 
