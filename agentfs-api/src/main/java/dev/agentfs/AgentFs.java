@@ -244,6 +244,7 @@ public final class AgentFs implements AutoCloseable {
   /** Mounts snapshot {@code snapshot} read-only at {@code mountPoint}: writes give EROFS. */
   public MountHandle mountSnapshot(String snapshot, Path mountPoint) throws AgentFsException {
     TransportProvider t = transport(config.transport(), mountPoint);
+    refuseStoreUnder(mountPoint);
     MountHandle m = t.mount(core.snapshotView(snapshot), mountPoint,
         config.toBuilder().enable(Feature.READ_ONLY).build());
     mounts.add(m);
@@ -337,6 +338,7 @@ public final class AgentFs implements AutoCloseable {
       throw new AgentFsException(Errno.EBADF, mountPoint.toString(), null, "AgentFs is closed");
     }
     TransportProvider t = transport(config.transport(), mountPoint);
+    refuseStoreUnder(mountPoint);
     core.hideFromLower(mountPoint);
     Router router = new Router(core, branch.name());
     router.setControlHandler(controlHandler(router));
@@ -403,6 +405,32 @@ public final class AgentFs implements AutoCloseable {
     };
     mounts.add(tracked);
     return tracked;
+  }
+
+  /**
+   * A mount at or above the backstore's directory would hide the store behind the mount it
+   * serves: every file the store opens by path would go through the mount itself.
+   */
+  private void refuseStoreUnder(Path mountPoint) throws AgentFsException {
+    Path store = backstore.hostDirectory();
+    if (store == null) {
+      return;
+    }
+    Path s = real(store);
+    Path mp = real(mountPoint);
+    if (s.startsWith(mp)) {
+      throw new AgentFsException(Errno.EINVAL, mountPoint.toString(), store.toString(),
+          "the backstore's directory lies under the mount point: the mount would hide the "
+              + "store it serves; mount elsewhere or move the store");
+    }
+  }
+
+  private static Path real(Path p) {
+    try {
+      return p.toRealPath();
+    } catch (java.io.IOException e) {
+      return p.toAbsolutePath().normalize();
+    }
   }
 
   private static TransportProvider transport(String name, Path mountPoint)
@@ -587,13 +615,20 @@ public final class AgentFs implements AutoCloseable {
       FsCore core;
       try {
         core = new FsCore(b, clock, c.has(Feature.ROOT_BYPASS), c.has(Feature.READ_ONLY),
-            c.has(Feature.STRICT_UTF8_NAMES), rootUid, rootGid, rootMode, lower,
+            c.has(Feature.STRICT_UTF8_NAMES), c.has(Feature.CONFINED_SYMLINKS), rootUid, rootGid,
+            rootMode, lower,
             new FsCore.Limits(c.maxBranches(), c.maxSnapshots(), c.maxOpenHandles()));
       } catch (AgentFsException e) {
         if (backstore == null) {
           b.close();
         }
         throw new IllegalArgumentException(e.getMessage(), e);
+      }
+      Path storeDir = b.hostDirectory();
+      if (storeDir != null) {
+        // An overlay whose lower tree holds the store must not show the store's files.
+        core.hideFromLower(storeDir);
+        core.hideFromLower(real(storeDir));
       }
       return new AgentFs(c, b, core);
     }

@@ -869,6 +869,18 @@ public final class BranchFs implements Vfs {
     if (target.length > MAX_SYMLINK) {
       throw err(Errno.ENAMETOOLONG, path(parent, name));
     }
+    for (byte x : target) {
+      if (x == 0) {
+        // The kernel never sends one; every C reader would cut the target short there.
+        throw err(Errno.EINVAL, path(parent, name));
+      }
+    }
+    if (core.confinedSymlinks
+        && SymlinkPolicy.escapes(target, shared(() -> depth(parent)))) {
+      throw new AgentFsException(Errno.EPERM, path(parent, name), null, "confined symlinks: "
+          + "target '" + new String(target, StandardCharsets.UTF_8) + "' is absolute or leads "
+          + "above the filesystem root");
+    }
     Inode n = createNode(c, parent, name, S_IFLNK | 0777, 0, target.clone(), 0);
     return n.attr();
   }
@@ -1217,6 +1229,17 @@ public final class BranchFs implements Vfs {
     for (long t : touched) {
       changedInode(t);
     }
+  }
+
+  /** How many directories lie between the root and directory {@code dir} (0 for the root). */
+  private int depth(long dir) throws AgentFsException {
+    int d = 0;
+    for (long cur = dir; cur != ROOT; cur = node(cur).parent) {
+      if (++d > 1_000_000) {
+        throw err(Errno.ELOOP, path(dir));
+      }
+    }
+    return d;
   }
 
   /** True when {@code dir} is {@code ancestor} or lies below it. */

@@ -45,6 +45,8 @@ public final class FsCore {
   final boolean rootBypass;
   final boolean readOnly;
   final boolean strictUtf8;
+  /** {@link dev.agentfs.Feature#CONFINED_SYMLINKS}: see {@link SymlinkPolicy}. */
+  final boolean confinedSymlinks;
 
   private final AtomicLong inos = new AtomicLong(BranchFs.ROOT + 1);
   private final AtomicLong epochs = new AtomicLong(1);
@@ -94,15 +96,16 @@ public final class FsCore {
   final Slots handleSlots;
 
   public FsCore(Backstore backstore, LongSupplier clockNanos, boolean rootBypass,
-      boolean readOnly, boolean strictUtf8, int rootUid, int rootGid, int rootMode,
+      boolean readOnly, boolean strictUtf8, boolean confinedSymlinks, int rootUid, int rootGid, int rootMode,
       java.nio.file.@Nullable Path lowerDir) throws AgentFsException {
-    this(backstore, clockNanos, rootBypass, readOnly, strictUtf8, rootUid, rootGid, rootMode,
-        lowerDir, Limits.NONE);
+    this(backstore, clockNanos, rootBypass, readOnly, strictUtf8, confinedSymlinks, rootUid,
+        rootGid, rootMode, lowerDir, Limits.NONE);
   }
 
   public FsCore(Backstore backstore, LongSupplier clockNanos, boolean rootBypass,
-      boolean readOnly, boolean strictUtf8, int rootUid, int rootGid, int rootMode,
-      java.nio.file.@Nullable Path lowerDir, Limits limits) throws AgentFsException {
+      boolean readOnly, boolean strictUtf8, boolean confinedSymlinks, int rootUid, int rootGid,
+      int rootMode, java.nio.file.@Nullable Path lowerDir, Limits limits)
+      throws AgentFsException {
     this.branchSlots = new Slots("branches", limits.maxBranches(), Errno.EDQUOT, "maxBranches");
     this.snapshotSlots =
         new Slots("snapshots", limits.maxSnapshots(), Errno.EDQUOT, "maxSnapshots");
@@ -114,6 +117,7 @@ public final class FsCore {
     this.rootBypass = rootBypass;
     this.readOnly = readOnly;
     this.strictUtf8 = strictUtf8;
+    this.confinedSymlinks = confinedSymlinks;
     long now = clockNanos.getAsLong();
     long epoch = epochs.getAndIncrement();
     Inode root = new Inode(BranchFs.ROOT, epoch, Modes.S_IFDIR | (rootMode & 07777), rootUid,
@@ -143,6 +147,7 @@ public final class FsCore {
         long maxIno = journal.replay();
         inos.set(Math.max(inos.get(), maxIno + 1));
         collectGarbage();
+        reportMissing();
         Set<String> live = new java.util.HashSet<>();
         for (Content c : contents) {
           if (c.id() != null) {
@@ -154,6 +159,7 @@ public final class FsCore {
           main.dirtyInodes.add(BranchFs.ROOT);
         }
         journal.flushAll(true);
+        compactIfDue();
       } catch (AgentFsException e) {
         throw new IllegalStateException("cannot open " + backstore.name() + ": "
             + e.getMessage(), e);
@@ -174,7 +180,43 @@ public final class FsCore {
       syncMetadata();
     } catch (AgentFsException | RuntimeException e) {
       LOG.warn("background metadata flush failed: {}", e.getMessage());
+      return;
     }
+    compactIfDue();
+  }
+
+  /** Compacts the log when it asks for it; a failure leaves the old log and is only logged. */
+  private void compactIfDue() {
+    Journal j = journal;
+    if (j == null || !j.wantsCompaction()) {
+      return;
+    }
+    try {
+      compactNow(j);
+    } catch (AgentFsException | RuntimeException e) {
+      LOG.warn("metadata log compaction failed: {}", e.getMessage());
+    }
+  }
+
+  /**
+   * Rewrites the metadata log now, keeping only what replay needs: the last state of each inode
+   * and entry between snapshots, and only the snapshots and branches the current state still
+   * depends on. The log is otherwise compacted on its own when it grows past its threshold (at
+   * open and from the background flusher). No-op without a durable backstore; ENOTSUP when its
+   * log cannot compact.
+   */
+  public void compactMetadata() throws AgentFsException {
+    Journal j = journal;
+    if (j != null) {
+      compactNow(j);
+    }
+  }
+
+  private void compactNow(Journal j) throws AgentFsException {
+    long t0 = System.nanoTime();
+    long[] sizes = j.compact();
+    LOG.info("compacted the metadata log of {} from {} to {} bytes in {} ms", backstore.name(),
+        sizes[0], sizes[1], (System.nanoTime() - t0) / 1_000_000);
   }
 
   /** Makes every change so far durable (no-op without a durable backstore). */
@@ -230,15 +272,51 @@ public final class FsCore {
       contents.add(c);
       return c;
     } catch (AgentFsException e) {
-      // Only corruption outside our control gets here (releases wait for a synced flush).
-      LOG.warn("content {} is missing ({}); the file reads as empty", id, e.getMessage());
+      // Usually an older state record of a file whose content was released once a later
+      // record replaced it: the stand-in dies in the garbage collection after replay. Only a
+      // stand-in something still reaches is lost data; reportMissing() warns about those.
       try {
         Content c = backstore.newContent();
         contents.add(c);
+        synchronized (missing) {
+          missing.put(c, id + " (" + e.getMessage() + ")");
+        }
         return c;
       } catch (AgentFsException e2) {
         throw new IllegalStateException(e2);
       }
+    }
+  }
+
+  /** How many files replay found without their content (they read as empty). */
+  private int lostAtOpen;
+
+  /** Files whose content the backstore no longer had when this filesystem was opened. */
+  public int lostAtOpen() {
+    synchronized (missing) {
+      return lostAtOpen;
+    }
+  }
+
+  /** Stand-ins for content the log names but the backstore no longer has, during replay. */
+  private final Map<Content, String> missing = new IdentityHashMap<>();
+
+  /** After replay and garbage collection: warns about stand-ins a live file still uses. */
+  private void reportMissing() {
+    synchronized (missing) {
+      int superseded = 0;
+      for (Map.Entry<Content, String> e : missing.entrySet()) {
+        if (contents.contains(e.getKey())) {
+          lostAtOpen++;
+          LOG.warn("content {} is missing; the file reads as empty", e.getValue());
+        } else {
+          superseded++;
+        }
+      }
+      if (superseded > 0) {
+        LOG.debug("{} replaced state records named content released since", superseded);
+      }
+      missing.clear();
     }
   }
 

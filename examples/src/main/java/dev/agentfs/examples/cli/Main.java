@@ -18,6 +18,11 @@ public final class Main {
       commands:
         demo                         two agents, a rollback and a commit on a sample workspace
         mount [OPTIONS] MOUNTPOINT   mount in the foreground until SIGINT/SIGTERM or unmount
+            -o OPT[,OPT...]          mount(8) options: ro, rw, noatime, relatime, noexec,
+                                     nosuid/suid, nodev/dev, fsname=, subtype=, allow_other,
+                                     no_default_permissions, backstore=, lower=, threads=N,
+                                     max_branches=N, max_snapshots=N, max_open_handles=N,
+                                     writeback, passthrough, io_uring ('mount --help')
             --backstore SPEC         where content lives: memory (default), hostfs:DIR
             --lower DIR              overlay: read DIR through, never modify it
             --transport kernel|jnr   the direct /dev/fuse protocol (default) or jnr-fuse
@@ -29,14 +34,20 @@ public final class Main {
             --max-open-handles N     at most N open files and directories in all (default
                                      1048576); one more open is ENFILE
             --writeback              enable the kernel writeback cache
-      --io-uring               serve over FUSE-over-io_uring, one queue per CPU (root,
-                               Linux 6.14+; falls back to /dev/fuse where refused)
+            --io-uring               serve over FUSE-over-io_uring, one queue per CPU (root,
+                                     Linux 6.14+; falls back to /dev/fuse where refused)
             --passthrough            kernel passthrough I/O to host files (hostfs; fails if
                                      the kernel or backstore cannot do it)
             --allow-other            let other users use the mount
-            --read-only              refuse every change with EROFS
+            --read-only              refuse every change with EROFS, for good (the kernel's
+                                     -o ro can be lifted by 'mount -o remount,rw')
+            --confined-symlinks      EPERM for symlinks that are absolute or lead above
+                                     the mount root
             --clean-stale            unmount a dead mount left at MOUNTPOINT first (default on)
         unmount MOUNTPOINT           unmount (also a stale mount whose process died)
+        install-helper [--dir DIR] [--uninstall]
+                                     install /sbin/mount.fuse.agentfs, so that 'mount -t
+                                     fuse.agentfs SPEC DIR -o OPTS' and fstab lines work
         bench [--quick] [--out DIR] [--configs A,B] [--workloads A,B] [--samples N] [--jmh]
                                      benchmark AgentFS mounts against native (docs/performance.md)
         help [COMMAND]               this text, or one command's usage
@@ -92,10 +103,10 @@ public final class Main {
           Removes its temporary directories at the end.
           """,
       "mount", """
-          usage: java -jar agentfs.jar mount [OPTIONS] MOUNTPOINT
+          usage: java -jar agentfs.jar mount [OPTIONS] [-o OPT,OPT...] MOUNTPOINT
 
           Mounts in the foreground; prints {"event":"mounted",...} once the mount answers and
-          {"event":"unmounted",...} after SIGINT/SIGTERM, then exits 0.
+          {"event":"unmounted",...} after SIGINT/SIGTERM or an external umount, then exits 0.
             --backstore SPEC    where content lives: memory (default), memory:capacity=1g,
                                 hostfs:DIR, or any provider on the class path (quota:64m)
             --lower DIR         overlay: read DIR through, never modify it
@@ -108,11 +119,44 @@ public final class Main {
                                 at most N files and directories open at once, across every
                                 process and branch (default 1048576); one more open is ENFILE
             --writeback         enable the kernel writeback cache
+            --io-uring          serve over FUSE-over-io_uring (falls back where refused)
             --passthrough       kernel passthrough I/O to host files (hostfs; fails if the
                                 kernel or backstore cannot do it)
             --allow-other       let other users use the mount
-            --read-only         refuse every change with EROFS
+            --read-only         the filesystem refuses every change with EROFS, for good
+            --confined-symlinks EPERM for symlinks whose target is absolute or climbs
+                                above the mount root from the link's directory
             --clean-stale       unmount a dead mount left at MOUNTPOINT first (default on)
+            -o OPTIONS          comma-separated, as mount(8) takes them; the last one wins;
+                                an unknown option fails with EINVAL naming it:
+              ro, rw            the kernel refuses changes (EROFS); 'mount -o remount,rw'
+                                lifts it on the live mount, remount,ro puts it back
+              nosuid, nodev     default; suid, dev let set-id bits / device nodes work
+              noexec, exec, noatime, atime, relatime, strictatime, nodiratime, diratime,
+              lazytime, nolazytime, sync, async, dirsync, nosymfollow, symfollow
+                                mount(2) flags, passed to the kernel as they are
+              fsname=NAME       the source shown in /proc/mounts (default agentfs)
+              subtype=NAME      the type is fuse.NAME (default fuse.agentfs)
+              allow_other       let other users use the mount
+              default_permissions, no_default_permissions
+                                the kernel checks modes first (default on), or leaves all
+                                permission checks to AgentFS (single-user mounts only)
+              backstore=SPEC, lower=DIR, threads=N, writeback, passthrough, io_uring,
+              confined_symlinks, max_branches=N, max_snapshots=N, max_open_handles=N
+                                as the flags above
+          """,
+      "install-helper", """
+          usage: java -jar agentfs.jar install-helper [--dir DIR] [--uninstall]
+
+          Writes the mount(8) helper DIR/mount.fuse.agentfs (default /sbin) with the java
+          binary and class path of this run filled in, so that
+
+            mount -t fuse.agentfs hostfs:/srv/agent /mnt/agent -o noatime,threads=4
+
+          and /etc/fstab lines of type fuse.agentfs work: the helper starts 'agentfs mount' in
+          the background and returns once the mount answers; 'umount /mnt/agent' ends the
+          daemon. --uninstall removes it. A file of that name that is not this helper is left
+          alone (EEXIST).
           """,
       "unmount", """
           usage: java -jar agentfs.jar unmount MOUNTPOINT
@@ -170,6 +214,7 @@ public final class Main {
         case "demo" -> Demo.run(out);
         case "mount" -> MountCommand.run(rest, out);
         case "unmount", "umount" -> MountCommand.unmount(rest, out);
+        case "install-helper" -> HelperCommand.run(rest, out);
         case "bench" -> dev.agentfs.examples.bench.BenchCommand.run(rest, out, err);
         case "snapshot" -> {
           return ControlCommands.snapshot(rest, out, env);

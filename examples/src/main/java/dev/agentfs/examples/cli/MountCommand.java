@@ -2,7 +2,6 @@ package dev.agentfs.examples.cli;
 
 import dev.agentfs.AgentFs;
 import dev.agentfs.AgentFsException;
-import dev.agentfs.Backstores;
 import dev.agentfs.Feature;
 import dev.agentfs.spi.MountHandle;
 import java.io.PrintStream;
@@ -16,65 +15,41 @@ final class MountCommand {
   private MountCommand() {}
 
   static void run(List<String> args, PrintStream out) throws UsageException, AgentFsException {
-    AgentFs.Builder b = AgentFs.builder();
+    MountSpec spec = new MountSpec();
     String mountPoint = null;
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
       switch (a) {
-        case "--backstore" -> b.backstore(Backstores.open(value(args, ++i, a)));
-        case "--lower" -> {
-          Path lower = Path.of(value(args, ++i, a));
-          if (!java.nio.file.Files.isDirectory(lower)) {
-            throw new AgentFsException(dev.agentfs.Errno.ENOTDIR, lower.toString(), null,
-                "--lower must name a directory");
-          }
-          b.lower(lower);
-        }
-        case "--transport" -> {
-          String t = value(args, ++i, a);
-          if (!t.equals("kernel") && !t.equals("jnr")) {
-            throw new UsageException("--transport is kernel or jnr, not '" + t + "'");
-          }
-          b.transport(t);
-        }
-        case "--threads" -> {
-          try {
-            b.threads(Integer.parseInt(value(args, ++i, a)));
-          } catch (IllegalArgumentException e) {
-            throw new UsageException("--threads: " + e.getMessage());
-          }
-        }
-        case "--max-branches", "--max-snapshots", "--max-open-handles" -> {
-          String v = value(args, ++i, a);
-          try {
-            int n = Integer.parseInt(v);
-            switch (a) {
-              case "--max-branches" -> b.maxBranches(n);
-              case "--max-snapshots" -> b.maxSnapshots(n);
-              default -> b.maxOpenHandles(n);
-            }
-          } catch (IllegalArgumentException e) {
-            throw new UsageException(a + ": " + (e instanceof NumberFormatException
-                ? "not a number: '" + v + "'" : e.getMessage()));
-          }
-        }
-        case "--writeback" -> b.enable(Feature.WRITEBACK_CACHE);
-        case "--io-uring" -> b.enable(Feature.IO_URING);
-        case "--passthrough" -> b.passthrough(dev.agentfs.Passthrough.REQUIRED);
-        case "--allow-other" -> b.enable(Feature.ALLOW_OTHER);
-        case "--read-only" -> b.enable(Feature.READ_ONLY);
+        case "--backstore" -> spec.backstore(value(args, ++i, a));
+        case "--lower" -> spec.lower(value(args, ++i, a));
+        case "--transport" -> spec.transport(value(args, ++i, a));
+        case "--threads" -> spec.threads(value(args, ++i, a));
+        case "--max-branches" -> spec.limit("max_branches", value(args, ++i, a));
+        case "--max-snapshots" -> spec.limit("max_snapshots", value(args, ++i, a));
+        case "--max-open-handles" -> spec.limit("max_open_handles", value(args, ++i, a));
+        case "-o", "--options" -> spec.options(value(args, ++i, a));
+        case "--writeback" -> spec.enable(Feature.WRITEBACK_CACHE);
+        case "--io-uring" -> spec.enable(Feature.IO_URING);
+        case "--passthrough" -> spec.passthrough();
+        case "--allow-other" -> spec.enable(Feature.ALLOW_OTHER);
+        case "--read-only" -> spec.enable(Feature.READ_ONLY);
+        case "--confined-symlinks" -> spec.enable(Feature.CONFINED_SYMLINKS);
         case "--clean-stale" -> { }
         default -> {
-          if (a.startsWith("-") || mountPoint != null) {
+          if (a.startsWith("-o") && a.length() > 2) {
+            spec.options(a.substring(2)); // -oro,noatime, as mount(8) also takes it
+          } else if (a.startsWith("-") || mountPoint != null) {
             throw new UsageException("unexpected argument '" + a + "'");
+          } else {
+            mountPoint = a;
           }
-          mountPoint = a;
         }
       }
     }
     if (mountPoint == null) {
       throw new UsageException("mount needs a MOUNTPOINT");
     }
+    AgentFs.Builder b = spec.builder();
     Path mp = Path.of(mountPoint).toAbsolutePath();
     CountDownLatch stop = new CountDownLatch(1);
     Signal.handle(new Signal("TERM"), s -> stop.countDown());
