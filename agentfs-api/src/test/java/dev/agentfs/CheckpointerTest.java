@@ -200,7 +200,7 @@ class CheckpointerTest {
   }
 
   @Test
-  void anAgentFsWithAnIntervalRunsItsTimerUntilClosed() {
+  void anAgentFsWithAnIntervalRunsItsTimerUntilClosed() throws Exception {
     List<Thread> before = timerThreads();
     AgentFs fs = fs(CheckpointPolicy.every(Duration.ofHours(1)));
     List<Thread> mine = new ArrayList<>();
