@@ -110,26 +110,15 @@ final class MountControl implements ControlPlane {
   }
 
   /**
-   * Root, or the owner of the directory, may have the server mount a snapshot there: the
-   * server runs as root, so anyone else could otherwise cover any directory of the host.
+   * Only root may have the server mount a snapshot: the server runs as root and mount(2)
+   * follows symlinks, so a check of the directory's owner could be raced into covering any
+   * directory of the host (/etc) with a tree the caller wrote. Others read snapshots under
+   * {@code .agentfs/snapshots/}.
    */
   @Override
   public void mountSnapshot(Caller caller, String name, Path path) throws AgentFsException {
+    requireRoot(caller, name);
     fs.getSnapshot(name);
-    if (caller.uid() != 0) {
-      int owner;
-      try {
-        owner = (Integer) Files.getAttribute(path, "unix:uid",
-            java.nio.file.LinkOption.NOFOLLOW_LINKS);
-      } catch (IOException | RuntimeException e) {
-        throw new AgentFsException(Errno.ENOENT, path.toString(), null,
-            "cannot check the mount point's owner: " + e.getMessage());
-      }
-      if (owner != caller.uid()) {
-        throw new AgentFsException(Errno.EPERM, path.toString(), null,
-            "only root or the directory's owner may mount a snapshot there");
-      }
-    }
     fs.mountSnapshot(name, path);
   }
 
