@@ -24,14 +24,15 @@ public final class Main {
                                      (libfuse2: no passthrough, writeback or invalidation)
             --threads N              FUSE worker threads (default: CPU count, 2..8)
             --writeback              enable the kernel writeback cache
-      --io-uring               serve over FUSE-over-io_uring, one queue per CPU (root,
-                               Linux 6.14+; falls back to /dev/fuse where refused)
+            --io-uring               serve over FUSE-over-io_uring, one queue per CPU (root,
+                                     Linux 6.14+; falls back to /dev/fuse where refused)
             --passthrough            kernel passthrough I/O to host files (hostfs; fails if
                                      the kernel or backstore cannot do it)
             --allow-other            let other users use the mount
             --read-only              refuse every change with EROFS
             --clean-stale            unmount a dead mount left at MOUNTPOINT first (default on)
-            --checkpoint-every SECONDS   snapshot every changed branch every SECONDS as
+            --checkpoint-every SECONDS
+                                     snapshot every changed branch every SECONDS as
                                      auto-BRANCH-TIMESTAMP
             --checkpoint-on-exec     also checkpoint the branch before each 'branch exec'
             --keep-last K            keep the K newest checkpoints of each branch (default 10)
