@@ -35,6 +35,8 @@ public final class Configuration {
   private final Passthrough passthrough;
   private final Set<Feature> features;
   private final String fsName;
+  private final String subtype;
+  private final Set<MountFlag> mountFlags;
   private final int maxBackground;
   private final int congestionThreshold;
   private final long maxWrite;
@@ -49,6 +51,8 @@ public final class Configuration {
     this.passthrough = b.passthrough;
     this.features = Set.copyOf(b.features);
     this.fsName = b.fsName;
+    this.subtype = b.subtype;
+    this.mountFlags = Set.copyOf(b.mountFlags);
     this.maxBackground = b.maxBackground;
     this.congestionThreshold = b.congestionThreshold;
     this.maxWrite = b.maxWrite;
@@ -93,6 +97,20 @@ public final class Configuration {
     return fsName;
   }
 
+  /** The FUSE subtype: the mount shows as {@code fuse.SUBTYPE} in /proc/mounts. */
+  public String subtype() {
+    return subtype;
+  }
+
+  /** The VFS mount flags passed to the kernel as they are (noatime, ro, noexec, ...). */
+  public Set<MountFlag> mountFlags() {
+    return mountFlags;
+  }
+
+  public boolean has(MountFlag f) {
+    return mountFlags.contains(f);
+  }
+
   public int maxBackground() {
     return maxBackground;
   }
@@ -122,6 +140,9 @@ public final class Configuration {
     b.features = EnumSet.noneOf(Feature.class);
     b.features.addAll(features);
     b.fsName = fsName;
+    b.subtype = subtype;
+    b.mountFlags = mountFlags.isEmpty() ? EnumSet.noneOf(MountFlag.class)
+        : EnumSet.copyOf(mountFlags);
     b.maxBackground = maxBackground;
     b.congestionThreshold = congestionThreshold;
     b.maxWrite = maxWrite;
@@ -133,7 +154,7 @@ public final class Configuration {
   public String toString() {
     return "Configuration{transport=" + transport + ", threads=" + threads + ", passthrough="
         + passthrough + ", features=" + features + ", entryTimeout=" + entryTimeout
-        + ", attrTimeout=" + attrTimeout + "}";
+        + ", attrTimeout=" + attrTimeout + ", mountFlags=" + mountFlags + "}";
   }
 
   /** Collects settings; not thread-safe; {@link #build()} validates and freezes them. */
@@ -148,6 +169,8 @@ public final class Configuration {
     private Passthrough passthrough = Passthrough.OFF;
     private EnumSet<Feature> features = EnumSet.of(Feature.ROOT_BYPASS, Feature.DEFAULT_PERMISSIONS);
     private String fsName = "agentfs";
+    private String subtype = "agentfs";
+    private EnumSet<MountFlag> mountFlags = EnumSet.noneOf(MountFlag.class);
     private int maxBackground = 64;
     private int congestionThreshold = 48;
     private long maxWrite = 1 << 20;
@@ -221,6 +244,32 @@ public final class Configuration {
       return this;
     }
 
+    /** The FUSE subtype (default {@code agentfs}): letters, digits, '_', '-' and '.'. */
+    public Builder subtype(String name) {
+      String n = requireText(name, "subtype");
+      if (!n.matches("[A-Za-z0-9_.-]+")) {
+        throw new IllegalArgumentException(
+            "subtype may hold only letters, digits, '_', '-' and '.': " + n);
+      }
+      this.subtype = n;
+      return this;
+    }
+
+    /** Replaces the set of {@link MountFlag}s (default: none). */
+    public Builder mountFlags(Set<MountFlag> flags) {
+      this.mountFlags = flags.isEmpty() ? EnumSet.noneOf(MountFlag.class)
+          : EnumSet.copyOf(flags);
+      return this;
+    }
+
+    /** Adds {@link MountFlag}s. */
+    public Builder mountFlag(MountFlag... flags) {
+      for (MountFlag f : flags) {
+        mountFlags.add(Objects.requireNonNull(f));
+      }
+      return this;
+    }
+
     public Builder maxBackground(int n) {
       if (n < 1 || n > 65535) {
         throw new IllegalArgumentException("maxBackground must be 1..65535, got " + n);
@@ -256,6 +305,13 @@ public final class Configuration {
         throw new IllegalArgumentException(
             "passthrough and WRITEBACK_CACHE cannot be combined: the kernel refuses "
                 + "FUSE_PASSTHROUGH when the writeback cache is enabled");
+      }
+      int atime = (mountFlags.contains(MountFlag.NOATIME) ? 1 : 0)
+          + (mountFlags.contains(MountFlag.RELATIME) ? 1 : 0)
+          + (mountFlags.contains(MountFlag.STRICTATIME) ? 1 : 0);
+      if (atime > 1) {
+        throw new IllegalArgumentException("at most one of the mount flags NOATIME, RELATIME "
+            + "and STRICTATIME: they choose one access-time policy, got " + mountFlags);
       }
       if (congestionThreshold > maxBackground) {
         throw new IllegalArgumentException("congestionThreshold (" + congestionThreshold

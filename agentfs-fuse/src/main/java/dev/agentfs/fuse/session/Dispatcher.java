@@ -78,6 +78,7 @@ public final class Dispatcher {
   /** default_permissions: the kernel ran setattr_prepare's ownership checks already. */
   private final boolean kernelChecksPermissions;
   private volatile @Nullable Negotiated negotiated;
+  private volatile @Nullable AgentFsException initFailure;
   private volatile boolean destroyed;
   /** Set once INIT granted FUSE_PASSTHROUGH. */
   private volatile @Nullable BackingFiles backing;
@@ -120,6 +121,11 @@ public final class Dispatcher {
 
   public @Nullable Negotiated negotiated() {
     return negotiated;
+  }
+
+  /** Why FUSE_INIT was refused (the reason the kernel was answered an errno for), or null. */
+  @Nullable AgentFsException initFailure() {
+    return initFailure;
   }
 
   /**
@@ -496,7 +502,13 @@ public final class Dispatcher {
 
   private void init(Context ctx, int end) throws AgentFsException {
     Wire.InitIn in = Wire.InitIn.decode(ctx.in, HDR, end - HDR);
-    Negotiated n = negotiator.negotiate(in);
+    Negotiated n;
+    try {
+      n = negotiator.negotiate(in);
+    } catch (AgentFsException e) {
+      initFailure = e; // the kernel only learns an errno; the mount call wants the reason
+      throw e;
+    }
     Reply r = ctx.reply;
     int size = n.minor() < 23 ? Wire.InitOut.COMPAT_22_SIZE : Wire.InitOut.SIZE;
     n.out().encode(r.buffer(), Reply.BODY);

@@ -109,16 +109,18 @@ public final class FuseSession implements MountHandle {
     // (XATTR_SIZE_MAX) with its name, which the kernel would otherwise fail with EIO.
     this.bufferSize = (int) Math.max(Wire.MIN_READ_BUFFER,
         Math.max(maxWrite, 65536 + 256) + InitNegotiator.PAGE);
-    this.dispatcher = new Dispatcher(vfs, config, new InitNegotiator(config, maxPagesLimit),
+    this.dispatcher = new Dispatcher(vfs, config, new InitNegotiator(config, maxPagesLimit,
+        options.hiddenInitFlags()),
         n -> {
           negotiated = n;
           if (n.has(dev.agentfs.fuse.protocol.InitFlag.PASSTHROUGH)) {
             dispatcher().enablePassthrough(new BackingFiles(sys, masterFd, vfs));
           }
           if (LOG.isDebugEnabled()) {
-            LOG.debug("{}: FUSE 7.{} (kernel 7.{}), max_write={}, granted {}; kernel offered {}",
-                mountPoint, n.minor(), n.kernelMinor(), n.maxWrite(), n.grantedNames(),
-                InitNegotiator.describe(n.kernelFlags()));
+            LOG.debug("{}: FUSE 7.{} (kernel 7.{}), max_write={}, granted {}; kernel offered {}"
+                + " (hidden: {})", mountPoint, n.minor(), n.kernelMinor(), n.maxWrite(),
+                n.grantedNames(), InitNegotiator.describe(n.kernelFlags()),
+                InitNegotiator.describe(options.hiddenInitFlags()));
           }
         });
   }
@@ -248,7 +250,10 @@ public final class FuseSession implements MountHandle {
       }
       dispatcher.dispatch(init, n);
       if (negotiated == null) {
-        throw new AgentFsException(Errno.EIO, target, null, "FUSE_INIT negotiation failed");
+        AgentFsException why = dispatcher.initFailure();
+        throw why != null
+            ? new AgentFsException(why.errno(), target, null, "FUSE_INIT: " + why.getMessage())
+            : new AgentFsException(Errno.EIO, target, null, "FUSE_INIT negotiation failed");
       }
     }
 

@@ -18,6 +18,10 @@ public final class Main {
       commands:
         demo                         two agents, a rollback and a commit on a sample workspace
         mount [OPTIONS] MOUNTPOINT   mount in the foreground until SIGINT/SIGTERM or unmount
+            -o OPT[,OPT...]          mount(8) options: ro, rw, noatime, relatime, noexec,
+                                     nosuid/suid, nodev/dev, fsname=, subtype=, allow_other,
+                                     no_default_permissions, backstore=, lower=, threads=N,
+                                     writeback, passthrough, io_uring ('mount --help')
             --backstore SPEC         where content lives: memory (default), hostfs:DIR
             --lower DIR              overlay: read DIR through, never modify it
             --transport kernel|jnr   the direct /dev/fuse protocol (default) or jnr-fuse
@@ -29,7 +33,8 @@ public final class Main {
             --passthrough            kernel passthrough I/O to host files (hostfs; fails if
                                      the kernel or backstore cannot do it)
             --allow-other            let other users use the mount
-            --read-only              refuse every change with EROFS
+            --read-only              refuse every change with EROFS, for good (the kernel's
+                                     -o ro can be lifted by 'mount -o remount,rw')
             --clean-stale            unmount a dead mount left at MOUNTPOINT first (default on)
             --checkpoint-every SECONDS
                                      snapshot every changed branch every SECONDS as
@@ -46,6 +51,9 @@ public final class Main {
         mounts [--under DIR]         one JSON line per AgentFS mount on this machine: mount
                                      point, health (alive, stale, unreachable), store,
                                      branches, bound pids
+        install-helper [--dir DIR] [--uninstall]
+                                     install /sbin/mount.fuse.agentfs, so that 'mount -t
+                                     fuse.agentfs SPEC DIR -o OPTS' and fstab lines work
         bench [--quick] [--out DIR] [--configs A,B] [--workloads A,B] [--samples N] [--jmh]
                                      benchmark AgentFS mounts against native (docs/performance.md)
         help [COMMAND]               this text, or one command's usage
@@ -101,21 +109,38 @@ public final class Main {
           Removes its temporary directories at the end.
           """,
       "mount", """
-          usage: java -jar agentfs.jar mount [OPTIONS] MOUNTPOINT
+          usage: java -jar agentfs.jar mount [OPTIONS] [-o OPT,OPT...] MOUNTPOINT
 
           Mounts in the foreground; prints {"event":"mounted",...} once the mount answers and
-          {"event":"unmounted",...} after SIGINT/SIGTERM, then exits 0.
+          {"event":"unmounted",...} after SIGINT/SIGTERM or an external umount, then exits 0.
             --backstore SPEC    where content lives: memory (default), memory:capacity=1g,
                                 hostfs:DIR, or any provider on the class path (quota:64m)
             --lower DIR         overlay: read DIR through, never modify it
             --transport NAME    kernel (default: /dev/fuse spoken directly) or jnr (libfuse2)
             --threads N         FUSE worker threads (default: CPU count, 2..8)
             --writeback         enable the kernel writeback cache
+            --io-uring          serve over FUSE-over-io_uring (falls back where refused)
             --passthrough       kernel passthrough I/O to host files (hostfs; fails if the
                                 kernel or backstore cannot do it)
             --allow-other       let other users use the mount
-            --read-only         refuse every change with EROFS
+            --read-only         the filesystem refuses every change with EROFS, for good
             --clean-stale       unmount a dead mount left at MOUNTPOINT first (default on)
+            -o OPTIONS          comma-separated, as mount(8) takes them; the last one wins;
+                                an unknown option fails with EINVAL naming it:
+              ro, rw            the kernel refuses changes (EROFS); 'mount -o remount,rw'
+                                lifts it on the live mount, remount,ro puts it back
+              nosuid, nodev     default; suid, dev let set-id bits / device nodes work
+              noexec, exec, noatime, atime, relatime, strictatime, nodiratime, diratime,
+              lazytime, nolazytime, sync, async, dirsync, nosymfollow, symfollow
+                                mount(2) flags, passed to the kernel as they are
+              fsname=NAME       the source shown in /proc/mounts (default agentfs)
+              subtype=NAME      the type is fuse.NAME (default fuse.agentfs)
+              allow_other       let other users use the mount
+              default_permissions, no_default_permissions
+                                the kernel checks modes first (default on), or leaves all
+                                permission checks to AgentFS (single-user mounts only)
+              backstore=SPEC, lower=DIR, threads=N, writeback, passthrough, io_uring
+                                as the flags above
 
           automatic checkpoints (snapshots named auto-BRANCH-yyyyMMddTHHmmssZ, UTC):
             --checkpoint-every SECONDS  checkpoint every branch that changed since its last
@@ -134,6 +159,19 @@ public final class Main {
                                 have the server of the running mount LIVE mount its
                                 snapshot NAME at MOUNTPOINT; returns at once; the mount
                                 lasts until 'unmount MOUNTPOINT' or until LIVE's server ends
+          """,
+      "install-helper", """
+          usage: java -jar agentfs.jar install-helper [--dir DIR] [--uninstall]
+
+          Writes the mount(8) helper DIR/mount.fuse.agentfs (default /sbin) with the java
+          binary and class path of this run filled in, so that
+
+            mount -t fuse.agentfs hostfs:/srv/agent /mnt/agent -o noatime,threads=4
+
+          and /etc/fstab lines of type fuse.agentfs work: the helper starts 'agentfs mount' in
+          the background and returns once the mount answers; 'umount /mnt/agent' ends the
+          daemon. --uninstall removes it. A file of that name that is not this helper is left
+          alone (EEXIST).
           """,
       "unmount", """
           usage: java -jar agentfs.jar unmount MOUNTPOINT
@@ -214,6 +252,7 @@ public final class Main {
         case "mount" -> MountCommand.run(rest, out);
         case "unmount", "umount" -> MountCommand.unmount(rest, out);
         case "mounts" -> MountsCommand.list(rest, out);
+        case "install-helper" -> HelperCommand.run(rest, out);
         case "bench" -> dev.agentfs.examples.bench.BenchCommand.run(rest, out, err);
         case "snapshot" -> {
           return ControlCommands.snapshot(rest, out, env);

@@ -2,7 +2,6 @@ package dev.agentfs.examples.cli;
 
 import dev.agentfs.AgentFs;
 import dev.agentfs.AgentFsException;
-import dev.agentfs.Backstores;
 import dev.agentfs.CheckpointPolicy;
 import dev.agentfs.Feature;
 import dev.agentfs.control.ControlChannel;
@@ -29,12 +28,10 @@ final class MountCommand {
 
   static void run(List<String> args, PrintStream out, ControlCommands.Env env)
       throws UsageException, AgentFsException {
-    AgentFs.Builder b = AgentFs.builder();
+    MountSpec spec = new MountSpec();
     String mountPoint = null;
     String snapshot = null;
     String live = null;
-    String store = null;
-    boolean lower = false;
     long every = 0;
     boolean onExec = false;
     Integer keepLast = null;
@@ -48,41 +45,25 @@ final class MountCommand {
         case "--checkpoint-on-exec" -> onExec = true;
         case "--keep-last" -> keepLast = (int) number(value(args, ++i, a), a, 1);
         case "--keep-hourly" -> keepHourly = (int) number(value(args, ++i, a), a, 0);
-        case "--backstore" -> store = value(args, ++i, a);
-        case "--lower" -> {
-          Path dir = Path.of(value(args, ++i, a));
-          if (!java.nio.file.Files.isDirectory(dir)) {
-            throw new AgentFsException(dev.agentfs.Errno.ENOTDIR, dir.toString(), null,
-                "--lower must name a directory");
-          }
-          b.lower(dir);
-          lower = true;
-        }
-        case "--transport" -> {
-          String t = value(args, ++i, a);
-          if (!t.equals("kernel") && !t.equals("jnr")) {
-            throw new UsageException("--transport is kernel or jnr, not '" + t + "'");
-          }
-          b.transport(t);
-        }
-        case "--threads" -> {
-          try {
-            b.threads(Integer.parseInt(value(args, ++i, a)));
-          } catch (IllegalArgumentException e) {
-            throw new UsageException("--threads: " + e.getMessage());
-          }
-        }
-        case "--writeback" -> b.enable(Feature.WRITEBACK_CACHE);
-        case "--io-uring" -> b.enable(Feature.IO_URING);
-        case "--passthrough" -> b.passthrough(dev.agentfs.Passthrough.REQUIRED);
-        case "--allow-other" -> b.enable(Feature.ALLOW_OTHER);
-        case "--read-only" -> b.enable(Feature.READ_ONLY);
+        case "--backstore" -> spec.backstore(value(args, ++i, a));
+        case "--lower" -> spec.lower(value(args, ++i, a));
+        case "--transport" -> spec.transport(value(args, ++i, a));
+        case "--threads" -> spec.threads(value(args, ++i, a));
+        case "-o", "--options" -> spec.options(value(args, ++i, a));
+        case "--writeback" -> spec.enable(Feature.WRITEBACK_CACHE);
+        case "--io-uring" -> spec.enable(Feature.IO_URING);
+        case "--passthrough" -> spec.passthrough();
+        case "--allow-other" -> spec.enable(Feature.ALLOW_OTHER);
+        case "--read-only" -> spec.enable(Feature.READ_ONLY);
         case "--clean-stale" -> { }
         default -> {
-          if (a.startsWith("-") || mountPoint != null) {
+          if (a.startsWith("-o") && a.length() > 2) {
+            spec.options(a.substring(2)); // -oro,noatime, as mount(8) also takes it
+          } else if (a.startsWith("-") || mountPoint != null) {
             throw new UsageException("unexpected argument '" + a + "'");
+          } else {
+            mountPoint = a;
           }
-          mountPoint = a;
         }
       }
     }
@@ -101,7 +82,7 @@ final class MountCommand {
     if (snapshot != null && checkpoints) {
       throw new UsageException("a snapshot mount is read-only: no checkpoints");
     }
-    if (live != null && (store != null || lower)) {
+    if (live != null && (spec.backstoreSpec() != null || spec.lowerDir() != null)) {
       throw new UsageException("--snapshot with --mount LIVE uses LIVE's store: no --backstore"
           + " or --lower");
     }
@@ -109,14 +90,11 @@ final class MountCommand {
       mountSnapshotOf(Path.of(live).toAbsolutePath(), snapshot, mp, out, env);
       return;
     }
+    AgentFs.Builder b = spec.builder();
     if (checkpoints) {
-      CheckpointPolicy p = new CheckpointPolicy(Duration.ofSeconds(every), onExec,
+      b.checkpoints(new CheckpointPolicy(Duration.ofSeconds(every), onExec,
           keepLast == null ? CheckpointPolicy.OFF.keepLast() : keepLast,
-          keepHourly == null ? 0 : keepHourly);
-      b.checkpoints(p);
-    }
-    if (store != null) {
-      b.backstore(Backstores.open(store));
+          keepHourly == null ? 0 : keepHourly));
     }
     CountDownLatch stop = new CountDownLatch(1);
     Signal.handle(new Signal("TERM"), s -> stop.countDown());
