@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -22,8 +23,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Takes the automatic checkpoints a {@link CheckpointPolicy} asks for and prunes them by its
  * retention rules. A checkpoint is an ordinary snapshot named
- * {@code auto-<branch>-<yyyyMMdd'T'HHmmss'Z'>} (UTC; {@code -2}, {@code -3}, ... when that
- * second is taken), so it shows in {@code snapshot list}, under {@code .agentfs/snapshots/}
+ * {@code auto-<branch>-<yyyyMMdd'T'HHmmss'Z'>} (UTC; {@code -2}, {@code -3}, ... for more in
+ * the same second, always past the highest number so far; never older than the branch's newest
+ * checkpoint, even when the clock is set back), so it shows in {@code snapshot list}, under
+ * {@code .agentfs/snapshots/}
  * and can be restored or reset to like any other; the name is how this class recognises its
  * own, and its time is the one retention counts with. Pruning deletes the checkpoints no rule
  * keeps, in one garbage-collection sweep that reclaims what only they reached; a checkpoint a
@@ -141,11 +144,24 @@ public final class Checkpointer implements AutoCloseable {
     if (!mine.isEmpty() && core.diff(mine.get(0).name(), branch).isEmpty()) {
       return new Result(branch, mine.get(0).name(), false, List.of());
     }
-    String base = PREFIX + branch + "-" + STAMP.format(now);
+    // Never older than the newest checkpoint (a clock set back), and past the highest number
+    // of its second, not the first free name: pruning frees names, and one reused would sort
+    // as older than the checkpoints it follows, and be pruned first.
+    Instant second = now.truncatedTo(ChronoUnit.SECONDS);
+    if (!mine.isEmpty() && mine.get(0).at().isAfter(second)) {
+      second = mine.get(0).at();
+    }
+    String base = PREFIX + branch + "-" + STAMP.format(second);
+    int seq = 1;
+    for (Checkpoint k : mine) {
+      if (k.at().equals(second)) {
+        seq = Math.max(seq, k.seq() + 1);
+      }
+    }
     Set<String> taken = new HashSet<>(core.snapshotNames());
-    String name = base;
-    for (int i = 2; taken.contains(name); i++) {
-      name = base + "-" + i;
+    String name = seq == 1 ? base : base + "-" + seq;
+    while (taken.contains(name)) {
+      name = base + "-" + ++seq;
     }
     core.snapshot(branch, name);
     return new Result(branch, name, true, List.of());

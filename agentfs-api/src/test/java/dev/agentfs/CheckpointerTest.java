@@ -60,6 +60,27 @@ class CheckpointerTest {
   }
 
   @Test
+  void aPrunedNameIsNeverReusedOutOfOrder() throws Exception {
+    // Four checkpoints in one second with keep-last 2: pruning frees the bare name, and a
+    // new checkpoint must still sort as the newest (it once took the freed name and was
+    // pruned at once as the oldest).
+    try (AgentFs fs = fs(CheckpointPolicy.onExecOnly().withKeepLast(2))) {
+      Checkpointer c = fs.checkpoints();
+      for (int i = 1; i <= 4; i++) {
+        fs.main().write("/f", "v" + i);
+        assertTrue(c.checkpoint("main", T0.plusMillis(100 * i)).created());
+      }
+      assertEquals(List.of("auto-main-20260301T120000Z-4", "auto-main-20260301T120000Z-3"),
+          names(c, "main"));
+      assertEquals("v4", fs.snapshotView(names(c, "main").get(0)).readString("/f"));
+      fs.main().write("/f", "v5");
+      assertEquals("auto-main-20260301T120000Z-5",
+          c.checkpoint("main", T0.minusSeconds(3600)).checkpoint(), "a clock set back");
+      assertEquals("v5", fs.snapshotView(names(c, "main").get(0)).readString("/f"));
+    }
+  }
+
+  @Test
   void otherSnapshotsAreNotCheckpoints() throws Exception {
     try (AgentFs fs = fs(CheckpointPolicy.onExecOnly().withKeepLast(1))) {
       Branch ab = fs.createBranch("a-b", fs.main());

@@ -3,6 +3,7 @@ package dev.agentfs.examples.cli;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.agentfs.Mounts;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -84,6 +85,14 @@ final class ChildMount implements AutoCloseable {
     process.waitFor(30, TimeUnit.SECONDS);
     if (mounted(mountPoint)) {
       new ProcessBuilder("umount", "-l", mountPoint.toString()).start().waitFor();
+    }
+    // A killed child also leaves the branch exports it made for 'branch exec' behind.
+    Path exports = Path.of("/run/agentfs");
+    String mine = process.pid() + "-";
+    for (Path p : Mounts.unmountStale(p -> p.startsWith(exports) && p.getNameCount() > 2
+        && p.getName(2).toString().startsWith(mine))) {
+      Files.deleteIfExists(p);
+      Files.deleteIfExists(p.getParent());
     }
   }
 }
