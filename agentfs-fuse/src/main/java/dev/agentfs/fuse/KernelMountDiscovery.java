@@ -28,7 +28,9 @@ import java.util.concurrent.TimeUnit;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Finds AgentFS mounts in /proc/self/mountinfo (file system type {@code fuse.agentfs}) and
+ * Finds AgentFS mounts in /proc/self/mountinfo (file system type {@code fuse.agentfs}, or any
+ * FUSE type whose source is AgentFS's default {@code agentfs} or {@code agentfs-snapshot...},
+ * for mounts made with another {@code subtype=}) and
  * asks each how it is: statfs tells a live server from a dead one (ENOTCONN: the process that
  * served it died and left the mount behind), and the control file's INFO request fills in the
  * store, branches and bound processes. Every mount is probed on its own daemon thread and
@@ -127,11 +129,17 @@ public final class KernelMountDiscovery implements MountDiscovery {
     }
     List<MountTable.Entry> out = new ArrayList<>();
     for (MountTable.Entry e : top.values()) {
-      if (e.fsType().equals(FSTYPE)) {
+      if (isAgentFs(e)) {
         out.add(e);
       }
     }
     return out;
+  }
+
+  /** Our type, or (a mount made with another subtype) a FUSE mount with our source. */
+  static boolean isAgentFs(MountTable.Entry e) {
+    return e.fsType().equals(FSTYPE) || e.isFuse() && (e.source().equals("agentfs")
+        || e.source().startsWith(AgentFs.SNAPSHOT_SOURCE));
   }
 
   private MountInfo probe(MountTable.Entry e) {
@@ -213,7 +221,7 @@ public final class KernelMountDiscovery implements MountDiscovery {
   @Override
   public boolean unmountStale(Path mountPoint) throws AgentFsException {
     MountTable.Entry e = MountTable.at(mountPoint);
-    if (e == null || !e.fsType().equals(FSTYPE)) {
+    if (e == null || !isAgentFs(e)) {
       return false;
     }
     return KernelMounts.unmountStale(mountPoint);

@@ -171,6 +171,18 @@ class MountDiscoveryTest {
     }
   }
 
+  @Test
+  void aMountWithAnotherSubtypeIsFoundByItsSource() throws Exception {
+    try (Fuse.Mounted m = Fuse.mount(tmp,
+        b -> b.configuration(dev.agentfs.Configuration.builder().subtype("mine").build()))) {
+      MountInfo i = at(mine(), m.dir());
+      assertEquals(Health.ALIVE, i.health());
+      assertEquals(List.of("main"), i.branches());
+      assertTrue(Files.readAllLines(Path.of("/proc/self/mountinfo")).stream()
+          .anyMatch(l -> l.contains(" " + m.dir() + " ") && l.contains(" fuse.mine ")));
+    }
+  }
+
   /** A memory backstore whose statfs answer (its capacity) can be held up. */
   private static final class StallingBackstore implements Backstore {
     private final Backstore inner = MemoryBackstore.create();
