@@ -40,6 +40,7 @@ public final class Configuration {
   private final int maxBackground;
   private final int congestionThreshold;
   private final long maxWrite;
+  private final CheckpointPolicy checkpoints;
 
   private Configuration(Builder b) {
     this.transport = b.transport;
@@ -55,6 +56,7 @@ public final class Configuration {
     this.maxBackground = b.maxBackground;
     this.congestionThreshold = b.congestionThreshold;
     this.maxWrite = b.maxWrite;
+    this.checkpoints = b.checkpoints;
   }
 
   /** Transport name: "kernel" (direct /dev/fuse protocol) or "jnr" (jnr-fuse, libfuse2). */
@@ -122,6 +124,11 @@ public final class Configuration {
     return maxWrite;
   }
 
+  /** Automatic checkpoints and their retention ({@link CheckpointPolicy#OFF} by default). */
+  public CheckpointPolicy checkpoints() {
+    return checkpoints;
+  }
+
   public Builder toBuilder() {
     Builder b = new Builder();
     b.transport = transport;
@@ -139,6 +146,7 @@ public final class Configuration {
     b.maxBackground = maxBackground;
     b.congestionThreshold = congestionThreshold;
     b.maxWrite = maxWrite;
+    b.checkpoints = checkpoints;
     return b;
   }
 
@@ -166,6 +174,7 @@ public final class Configuration {
     private int maxBackground = 64;
     private int congestionThreshold = 48;
     private long maxWrite = 1 << 20;
+    private CheckpointPolicy checkpoints = CheckpointPolicy.OFF;
 
     private Builder() {}
 
@@ -282,6 +291,12 @@ public final class Configuration {
         throw new IllegalArgumentException("maxWrite must be 4 KiB..16 MiB, got " + bytes);
       }
       this.maxWrite = bytes;
+      return this;
+    }
+
+    /** Snapshots branches automatically and prunes them by a retention policy. */
+    public Builder checkpoints(CheckpointPolicy p) {
+      this.checkpoints = Objects.requireNonNull(p, "checkpoints");
       return this;
     }
 

@@ -202,4 +202,8 @@ final class MountSpec {
   @Nullable String backstoreSpec() {
     return backstore;
   }
+
+  @Nullable Path lowerDir() {
+    return lower;
+  }
 }
