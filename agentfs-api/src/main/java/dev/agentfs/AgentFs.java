@@ -47,18 +47,46 @@ public final class AgentFs implements AutoCloseable {
   /** The name of the branch every filesystem starts with. */
   public static final String MAIN = "main";
 
+  /** The mount-table source of {@link #mountSnapshot} mounts, before ":NAME". */
+  public static final String SNAPSHOT_SOURCE = "agentfs-snapshot";
+
   private final Configuration config;
   private final Backstore backstore;
   private final FsCore core;
   private final List<MountHandle> mounts = new CopyOnWriteArrayList<>();
   private final List<Router> routers = new CopyOnWriteArrayList<>();
   private final MountControl control = new MountControl(this);
+  private final Checkpointer checkpointer;
   private volatile boolean closed;
 
-  private AgentFs(Configuration config, Backstore backstore, FsCore core) {
+  private AgentFs(Configuration config, Backstore backstore, FsCore core, LongSupplier clock) {
     this.config = config;
     this.backstore = backstore;
     this.core = core;
+    this.checkpointer = new Checkpointer(core, config.checkpoints(), clock);
+    if (!config.checkpoints().every().isZero()) {
+      checkpointer.start(java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "agentfs-checkpoints");
+        t.setDaemon(true);
+        return t;
+      }));
+    }
+  }
+
+  /**
+   * The AgentFS mounts on this machine, of this and of other processes, with their health;
+   * the same as {@link Mounts#list()} (needs agentfs-fuse on the class path).
+   */
+  public static List<MountInfo> list() throws AgentFsException {
+    return Mounts.list();
+  }
+
+  /**
+   * The automatic checkpoints of this filesystem ({@link Configuration#checkpoints()}): to
+   * take or prune them now, or to list them.
+   */
+  public Checkpointer checkpoints() {
+    return checkpointer;
   }
 
   public static Builder builder() {
@@ -241,12 +269,22 @@ public final class AgentFs implements AutoCloseable {
     return new Branch(core, core.snapshotView(snapshot), Caller.ROOT);
   }
 
-  /** Mounts snapshot {@code snapshot} read-only at {@code mountPoint}: writes give EROFS. */
+  /**
+   * Mounts snapshot {@code snapshot} read-only at {@code mountPoint}: writes give EROFS.
+   * O(1): the mount serves the snapshot's tree as it is. Its source in the mount table is
+   * {@code agentfs-snapshot:NAME} (just {@code agentfs-snapshot} when the name has characters
+   * a mount option cannot carry), which is how {@link Mounts#list()} recognises it.
+   */
   public MountHandle mountSnapshot(String snapshot, Path mountPoint) throws AgentFsException {
+    if (closed) {
+      throw new AgentFsException(Errno.EBADF, mountPoint.toString(), null, "AgentFs is closed");
+    }
     TransportProvider t = transport(config.transport(), mountPoint);
     refuseStoreUnder(mountPoint);
+    String source = SNAPSHOT_SOURCE
+        + (snapshot.matches("[A-Za-z0-9._@+:-]{1,200}") ? ":" + snapshot : "");
     MountHandle m = t.mount(core.snapshotView(snapshot), mountPoint,
-        config.toBuilder().enable(Feature.READ_ONLY).build());
+        config.toBuilder().enable(Feature.READ_ONLY).fsName(source).build());
     mounts.add(m);
     return m;
   }
@@ -341,7 +379,8 @@ public final class AgentFs implements AutoCloseable {
     refuseStoreUnder(mountPoint);
     core.hideFromLower(mountPoint);
     Router router = new Router(core, branch.name());
-    router.setControlHandler(controlHandler(router));
+    MountControl plane = control.forMount(router, mountPoint.toAbsolutePath().normalize());
+    router.setControlHandler((caller, request, max) -> plane.handle(caller, request));
     MountHandle m = t.mount(router, mountPoint, config);
     router.setInvalidator(name -> m.invalidateEntry(Vfs.ROOT, name));
     routers.add(router);
@@ -451,11 +490,6 @@ public final class AgentFs implements AutoCloseable {
             + "); add the agentfs-fuse module");
   }
 
-  /** Control requests from inside a mount go to the control plane of this instance. */
-  private Router.ControlHandler controlHandler(Router router) {
-    return (caller, request, max) -> control.handle(router, caller, request, max);
-  }
-
   /** The routers of this instance's mounts (one per mount). */
   List<Router> routers() {
     return List.copyOf(routers);
@@ -494,6 +528,7 @@ public final class AgentFs implements AutoCloseable {
       return;
     }
     closed = true;
+    checkpointer.close();
     control.closeExports();
     for (MountHandle m : mounts) {
       m.close();
@@ -576,6 +611,12 @@ public final class AgentFs implements AutoCloseable {
       return this;
     }
 
+    /** Automatic checkpoints with retention; see {@link CheckpointPolicy}. */
+    public Builder checkpoints(CheckpointPolicy policy) {
+      config.checkpoints(policy);
+      return this;
+    }
+
     public Builder disable(Feature... fs) {
       config.disable(fs);
       return this;
@@ -630,7 +671,7 @@ public final class AgentFs implements AutoCloseable {
         core.hideFromLower(storeDir);
         core.hideFromLower(real(storeDir));
       }
-      return new AgentFs(c, b, core);
+      return new AgentFs(c, b, core, clock);
     }
 
     /** Builds and mounts the default branch; closing the result unmounts. */

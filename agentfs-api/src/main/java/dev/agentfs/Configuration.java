@@ -46,6 +46,7 @@ public final class Configuration {
   private final int maxBranches;
   private final int maxSnapshots;
   private final int maxOpenHandles;
+  private final CheckpointPolicy checkpoints;
 
   private Configuration(Builder b) {
     this.transport = b.transport;
@@ -64,6 +65,7 @@ public final class Configuration {
     this.maxBranches = b.maxBranches;
     this.maxSnapshots = b.maxSnapshots;
     this.maxOpenHandles = b.maxOpenHandles;
+    this.checkpoints = b.checkpoints;
   }
 
   /** Transport name: "kernel" (direct /dev/fuse protocol) or "jnr" (jnr-fuse, libfuse2). */
@@ -152,6 +154,11 @@ public final class Configuration {
     return maxOpenHandles;
   }
 
+  /** Automatic checkpoints and their retention ({@link CheckpointPolicy#OFF} by default). */
+  public CheckpointPolicy checkpoints() {
+    return checkpoints;
+  }
+
   public Builder toBuilder() {
     Builder b = new Builder();
     b.transport = transport;
@@ -172,6 +179,7 @@ public final class Configuration {
     b.maxBranches = maxBranches;
     b.maxSnapshots = maxSnapshots;
     b.maxOpenHandles = maxOpenHandles;
+    b.checkpoints = checkpoints;
     return b;
   }
 
@@ -223,6 +231,7 @@ public final class Configuration {
     private int maxBranches = DEFAULT_MAX_BRANCHES;
     private int maxSnapshots = DEFAULT_MAX_SNAPSHOTS;
     private int maxOpenHandles = DEFAULT_MAX_OPEN_HANDLES;
+    private CheckpointPolicy checkpoints = CheckpointPolicy.OFF;
 
     private Builder() {}
 
@@ -366,6 +375,12 @@ public final class Configuration {
         throw new IllegalArgumentException("maxOpenHandles must be at least 1, got " + n);
       }
       this.maxOpenHandles = n;
+      return this;
+    }
+
+    /** Snapshots branches automatically and prunes them by a retention policy. */
+    public Builder checkpoints(CheckpointPolicy p) {
+      this.checkpoints = Objects.requireNonNull(p, "checkpoints");
       return this;
     }
 

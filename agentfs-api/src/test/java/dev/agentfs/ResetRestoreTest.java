@@ -80,4 +80,18 @@ class ResetRestoreTest {
           "views are not branches");
     }
   }
+
+  @Test
+  void onlyRootMayHaveTheServerMountASnapshot() throws Exception {
+    try (AgentFs fs = seeded()) {
+      fs.snapshot("s");
+      Caller user = new Caller(4242, 1000, 1000, new int[0]);
+      AgentFsException e = assertThrows(AgentFsException.class, () -> fs.control()
+          .mountSnapshot(user, "s", java.nio.file.Path.of("/tmp")));
+      assertEquals(Errno.EPERM, e.errno());
+      assertTrue(fs.mounts().isEmpty());
+      assertEquals(Errno.ENOENT, assertThrows(AgentFsException.class, () -> fs.control()
+          .mountSnapshot(Caller.ROOT, "nope", java.nio.file.Path.of("/tmp"))).errno());
+    }
+  }
 }

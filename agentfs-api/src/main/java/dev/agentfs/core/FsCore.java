@@ -667,6 +667,32 @@ public final class FsCore {
     collectGarbage();
   }
 
+  /**
+   * Deletes the snapshots of {@code names} that still exist and reclaims, in one sweep, the
+   * storage only they used; returns those deleted. For pruning many at once: one sweep costs
+   * as much as a {@link #deleteSnapshot} of one.
+   */
+  public List<String> deleteSnapshots(java.util.Collection<String> names)
+      throws AgentFsException {
+    List<String> done = new ArrayList<>();
+    try {
+      for (String n : names) {
+        synchronized (this) {
+          if (!snapshots.containsKey(n)) {
+            continue; // deleted meanwhile
+          }
+          dropSnapshot(n);
+        }
+        done.add(n);
+      }
+    } finally {
+      if (!done.isEmpty()) {
+        collectGarbage();
+      }
+    }
+    return done;
+  }
+
   synchronized void dropSnapshot(String name) throws AgentFsException {
     if (!snapshots.containsKey(name)) {
       throw new AgentFsException(Errno.ENOENT, "snapshot " + name);

@@ -138,6 +138,35 @@ public final class FakeControlPlane implements ControlPlane {
     return Path.of("/run/agentfs/export", branch);
   }
 
+  @Override
+  public Map<String, Object> info(Caller caller) throws AgentFsException {
+    log("info");
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("pid", 99);
+    o.put("store", "memory");
+    o.put("branches", new ArrayList<>(branches.keySet()));
+    return o;
+  }
+
+  @Override
+  public Map<String, Object> checkpoint(Caller caller, String branch) throws AgentFsException {
+    log("checkpoint " + branch);
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("branch", branch);
+    o.put("checkpoint", null);
+    o.put("created", false);
+    o.put("pruned", List.of());
+    return o;
+  }
+
+  @Override
+  public void mountSnapshot(Caller caller, String name, Path path) throws AgentFsException {
+    log("mountSnapshot " + name + " " + path);
+    if (!snapshots.containsKey(name)) {
+      throw new AgentFsException(Errno.ENOENT, "snapshot " + name);
+    }
+  }
+
   /** A change for tests. */
   public static TreeDiff.Change change(TreeDiff.Kind kind, String path, @Nullable String from) {
     return new TreeDiff.Change(kind, path, from, 42, false, true, false);

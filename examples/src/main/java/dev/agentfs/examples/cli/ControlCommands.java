@@ -208,11 +208,27 @@ final class ControlCommands {
         throw new AgentFsException(Errno.EIO, mount.toString(), null,
             "EXPORT answered no path: " + reply.strip());
       }
+      checkpoint(ch, branch);
     }
     List<String> argv = new ArrayList<>(List.of("unshare", "--mount", "--propagation",
         "private", "--", "sh", "-c", EXEC_SCRIPT, path, mount.toString()));
     argv.addAll(command);
     return env.launcher().run(argv);
+  }
+
+  /**
+   * Asks the server for the checkpoint its policy takes before each exec'd command (it
+   * decides: nothing when checkpoints on exec are off). A server older than the CHECKPOINT
+   * op answers EINVAL; the command still runs.
+   */
+  private static void checkpoint(ControlChannel ch, String branch) throws AgentFsException {
+    try {
+      ch.call(Op.CHECKPOINT, params("branch", branch));
+    } catch (AgentFsException e) {
+      if (e.errno() != Errno.EINVAL && e.errno() != Errno.ENOSYS) {
+        throw e;
+      }
+    }
   }
 
   /** Runs {@code command} with this process's stdin, stdout and stderr. */

@@ -44,7 +44,21 @@ public final class Main {
             --confined-symlinks      EPERM for symlinks that are absolute or lead above
                                      the mount root
             --clean-stale            unmount a dead mount left at MOUNTPOINT first (default on)
+            --checkpoint-every SECONDS
+                                     snapshot every changed branch every SECONDS as
+                                     auto-BRANCH-TIMESTAMP
+            --checkpoint-on-exec     also checkpoint the branch before each 'branch exec'
+            --keep-last K            keep the K newest checkpoints of each branch (default 10)
+            --keep-hourly H          and the newest of each of the last H hours (default 0)
+            --snapshot NAME          mount snapshot NAME read-only (writes give EROFS) from
+                                     --backstore, or with --mount LIVE from LIVE's server
         unmount MOUNTPOINT           unmount (also a stale mount whose process died)
+        unmount --stale [--under DIR]
+                                     detach every AgentFS mount whose server died (ENOTCONN);
+                                     live mounts are never touched
+        mounts [--under DIR]         one JSON line per AgentFS mount on this machine: mount
+                                     point, health (alive, stale, unreachable), store,
+                                     branches, bound pids
         install-helper [--dir DIR] [--uninstall]
                                      install /sbin/mount.fuse.agentfs, so that 'mount -t
                                      fuse.agentfs SPEC DIR -o OPTS' and fstab lines work
@@ -144,6 +158,24 @@ public final class Main {
               backstore=SPEC, lower=DIR, threads=N, writeback, passthrough, io_uring,
               confined_symlinks, max_branches=N, max_snapshots=N, max_open_handles=N
                                 as the flags above
+
+          automatic checkpoints (snapshots named auto-BRANCH-yyyyMMddTHHmmssZ, UTC):
+            --checkpoint-every SECONDS  checkpoint every branch that changed since its last
+                                checkpoint, every SECONDS
+            --checkpoint-on-exec  checkpoint the branch before each command 'branch exec'
+                                runs (unless it did not change)
+            --keep-last K       keep the K newest checkpoints of each branch (default 10)
+            --keep-hourly H     also keep the newest checkpoint of each of the H most
+                                recent hours that have one (default 0); the others are
+                                deleted and the storage only they used is freed
+
+          read-only snapshot mounts (writes give EROFS):
+            --snapshot NAME     serve snapshot NAME of --backstore (a durable store no other
+                                process has open) in the foreground
+            --snapshot NAME --mount LIVE
+                                have the server of the running mount LIVE mount its
+                                snapshot NAME at MOUNTPOINT; returns at once; the mount
+                                lasts until 'unmount MOUNTPOINT' or until LIVE's server ends
           """,
       "install-helper", """
           usage: java -jar agentfs.jar install-helper [--dir DIR] [--uninstall]
@@ -160,9 +192,31 @@ public final class Main {
           """,
       "unmount", """
           usage: java -jar agentfs.jar unmount MOUNTPOINT
+                 java -jar agentfs.jar unmount --stale [--under DIR]
 
           Unmounts a FUSE mount, also a stale one whose process died. Exit 1 (EINVAL) when
           MOUNTPOINT is not a FUSE mount.
+          With --stale: detaches every AgentFS mount (below DIR) whose server died, each
+          checked again (ENOTCONN) right before; a live or hung mount is never touched.
+          Prints {"event":"unmounted","mountpoint":P,"stale":true} per mount detached.
+          """,
+      "mounts", """
+          usage: java -jar agentfs.jar mounts [--under DIR]
+
+          Lists the AgentFS mounts (file system type fuse.agentfs) of this mount namespace,
+          one JSON object per line:
+            mountpoint, health   alive (the server answers), stale (the server died:
+                                 ENOTCONN; 'unmount --stale' cleans it up), unreachable
+                                 (no answer within 3 s, or statfs failed)
+            kind                 mount, export (a branch exported for 'branch exec'),
+                                 snapshot (a read-only snapshot mount), unknown
+            source, pid          the mount's source and the server's process id
+            store, lower         the backstore and the overlay's workspace
+            defaultBranch, branches, bound
+                                 what unbound processes see, every branch, and the
+                                 processes bound to a branch at this mount
+            detail               why facts are missing
+          The details come from each mount's control file (INFO request).
           """,
       "bench", """
           usage: java -jar agentfs.jar bench [--quick] [--out DIR] [--configs A,B]
@@ -214,6 +268,7 @@ public final class Main {
         case "demo" -> Demo.run(out);
         case "mount" -> MountCommand.run(rest, out);
         case "unmount", "umount" -> MountCommand.unmount(rest, out);
+        case "mounts" -> MountsCommand.list(rest, out);
         case "install-helper" -> HelperCommand.run(rest, out);
         case "bench" -> dev.agentfs.examples.bench.BenchCommand.run(rest, out, err);
         case "snapshot" -> {

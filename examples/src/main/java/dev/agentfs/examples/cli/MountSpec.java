@@ -224,4 +224,8 @@ final class MountSpec {
   @Nullable String backstoreSpec() {
     return backstore;
   }
+
+  @Nullable Path lowerDir() {
+    return lower;
+  }
 }

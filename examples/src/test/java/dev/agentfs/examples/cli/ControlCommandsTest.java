@@ -159,7 +159,7 @@ class ControlCommandsTest {
     assertEquals(List.of(List.of("unshare", "--mount", "--propagation", "private", "--",
         "sh", "-c", ControlCommands.EXEC_SCRIPT, "/run/agentfs/export/agent", "/m", "make",
         "-j4", "--keep-going")), launched);
-    assertEquals(List.of("export agent"), plane.calls);
+    assertEquals(List.of("export agent", "checkpoint agent"), plane.calls);
     assertEquals("", out());
   }
 

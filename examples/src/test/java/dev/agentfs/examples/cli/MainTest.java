@@ -99,7 +99,8 @@ class MainTest {
 
   @Test
   void everyCommandHasHelp() {
-    for (String cmd : List.of("demo", "mount", "unmount", "umount", "bench", "help")) {
+    for (String cmd : List.of("demo", "mount", "unmount", "umount", "mounts", "bench",
+        "help")) {
       out.reset();
       assertEquals(0, run(cmd, "--help"), cmd);
       String name = cmd.equals("umount") ? "unmount" : cmd;
@@ -135,7 +136,7 @@ class MainTest {
   void helpListsEveryCommand() {
     assertEquals(0, run("--help"));
     String text = out.toString(StandardCharsets.UTF_8);
-    for (String cmd : List.of("demo", "mount", "unmount")) {
+    for (String cmd : List.of("demo", "mount", "unmount", "mounts")) {
       assertTrue(text.contains("\n  " + cmd), cmd);
     }
   }
