@@ -230,38 +230,7 @@ public final class AgentFs implements AutoCloseable {
    * removed from the branch.
    */
   public void restore(String branch, String snapshot, String path) throws AgentFsException {
-    Branch dst = branch(branch);
-    Branch src = new Branch(core, core.snapshotView(snapshot), Caller.ROOT);
-    boolean inSnapshot;
-    try {
-      src.lstat(path);
-      inSnapshot = true;
-    } catch (AgentFsException e) {
-      if (e.errno() != Errno.ENOENT) {
-        throw e;
-      }
-      inSnapshot = false;
-    }
-    boolean inBranch;
-    try {
-      dst.lstat(path);
-      inBranch = true;
-    } catch (AgentFsException e) {
-      if (e.errno() != Errno.ENOENT) {
-        throw e;
-      }
-      inBranch = false;
-    }
-    if (inBranch && !path.equals("/")) {
-      dst.deleteRecursively(path);
-    } else if (inBranch) {
-      for (String child : dst.list("/")) {
-        dst.deleteRecursively("/" + child);
-      }
-    }
-    if (inSnapshot) {
-      Commits.copyTree(src, dst, path);
-    }
+    branch(branch).restore(path, snapshot);
   }
 
   /** A read-only view of a snapshot through the path API (EROFS on every change). */

@@ -310,14 +310,23 @@ final class MountControl implements ControlPlane {
       return m.mountPoint();
     }
     Branch b = fs.branch(branch);
-    Path dir = Path.of("/run/agentfs", ProcessHandle.current().pid() + "-" + Integer.toHexString(
-        System.identityHashCode(fs)), branch);
+    String mine = ProcessHandle.current().pid() + "-" + Integer.toHexString(
+        System.identityHashCode(fs));
+    Path dir = Path.of("/run/agentfs", mine, branch);
     try {
-      Files.createDirectories(dir.getParent(),
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-      Files.createDirectories(dir);
+      createPrivate(dir);
     } catch (IOException e) {
-      throw new AgentFsException(Errno.EIO, dir.toString(), e);
+      // Not root of the host (the root of a user namespace sees /run as someone else's):
+      // the temporary directory, under a name of this process's own.
+      Path tmp = Path.of(System.getProperty("java.io.tmpdir"), "agentfs-exports-" + mine,
+          branch);
+      try {
+        createPrivate(tmp);
+      } catch (IOException e2) {
+        e2.addSuppressed(e);
+        throw new AgentFsException(Errno.EIO, tmp.toString(), e2);
+      }
+      dir = tmp;
     }
     m = fs.mount(b, dir);
     exports.put(branch, m);
@@ -354,6 +363,13 @@ final class MountControl implements ControlPlane {
     if (caller.uid() != 0) {
       throw new AgentFsException(Errno.EPERM, branch, null, "only root may do this");
     }
+  }
+
+  /** Creates {@code dir} and its parent, the parent open to no one else. */
+  private static void createPrivate(Path dir) throws IOException {
+    Files.createDirectories(dir.getParent(),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Files.createDirectories(dir);
   }
 
   /** Closes the export mounts (the AgentFs closes every mount anyway). */

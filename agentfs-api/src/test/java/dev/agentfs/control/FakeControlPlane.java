@@ -133,6 +133,18 @@ public final class FakeControlPlane implements ControlPlane {
   }
 
   @Override
+  public String patch(Caller caller, String from, String to) throws AgentFsException {
+    log("patch " + from + " " + to);
+    return "--- a/x\n+++ b/x\n";
+  }
+
+  @Override
+  public void restore(Caller caller, String branch, String from, String path)
+      throws AgentFsException {
+    log("restore " + branch + " " + from + " " + path);
+  }
+
+  @Override
   public Path export(Caller caller, String branch) throws AgentFsException {
     log("export " + branch);
     return Path.of("/run/agentfs/export", branch);

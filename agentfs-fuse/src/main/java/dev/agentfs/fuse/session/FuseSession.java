@@ -133,8 +133,9 @@ public final class FuseSession implements MountHandle {
    *     FUSE mount, ENOTCONN for a stale mount (unless {@link MountOptions#cleanStale()}),
    *     ENODEV when /dev/fuse is missing, EPERM when neither mount(2) nor fusermount3 may
    *     mount here (see {@link MountOptions#method()}) or when the configuration needs a
-   *     privilege this process lacks (passthrough REQUIRED without CAP_SYS_ADMIN, allow_other
-   *     or set-id files for a non-root user), ENOENT when fusermount3 is required but missing
+   *     privilege this process lacks (passthrough REQUIRED without CAP_SYS_ADMIN in the
+   *     initial user namespace, allow_other in a user namespace or for a non-root user
+   *     without user_allow_other, set-id files for a non-root user), ENOENT when fusermount3 is required but missing
    */
   public static FuseSession mount(Vfs vfs, Path mountPoint, Configuration config,
       MountOptions options, Syscalls sys) throws AgentFsException {
@@ -165,23 +166,35 @@ public final class FuseSession implements MountHandle {
   }
 
   /**
-   * Passthrough needs CAP_SYS_ADMIN when files are opened (the kernel checks it in
-   * FUSE_DEV_IOC_BACKING_OPEN), however the mount was made: REQUIRED fails now, before
-   * anything is mounted, and PREFERRED quietly becomes OFF rather than failing every open.
+   * Passthrough needs CAP_SYS_ADMIN in the initial user namespace when files are opened (the
+   * kernel checks it in FUSE_DEV_IOC_BACKING_OPEN), however the mount was made: REQUIRED
+   * fails now, before anything is mounted, and PREFERRED quietly becomes OFF rather than
+   * failing every open. In a user namespace allow_other is refused: the kernel admits to such
+   * a mount only processes inside that namespace, so the option would not do what it says.
    */
   private static Configuration withinPrivileges(Configuration config, String path)
       throws AgentFsException {
-    if (config.passthrough() == Passthrough.OFF || Capabilities.sysAdmin()) {
+    boolean initialNs = Capabilities.initialUserNamespace();
+    if (config.has(Feature.ALLOW_OTHER) && !initialNs) {
+      throw new AgentFsException(Errno.EPERM, path, null, "ALLOW_OTHER: this process is in a "
+          + "user namespace (/proc/self/uid_map is not the identity map), and the kernel lets "
+          + "only processes inside that namespace use a FUSE mount made there, so other users "
+          + "of the host could not get in; leave ALLOW_OTHER off, or mount as root outside the "
+          + "namespace");
+    }
+    if (config.passthrough() == Passthrough.OFF || (initialNs && Capabilities.sysAdmin())) {
       return config;
     }
     if (config.passthrough() == Passthrough.REQUIRED) {
       throw new AgentFsException(Errno.EPERM, path, null, "passthrough REQUIRED: the kernel "
-          + "lets only a process with CAP_SYS_ADMIN register backing files "
-          + "(FUSE_DEV_IOC_BACKING_OPEN), and this one has not; run as root or use "
-          + "Passthrough.PREFERRED or OFF");
+          + "lets only a process with CAP_SYS_ADMIN in the initial user namespace register "
+          + "backing files (FUSE_DEV_IOC_BACKING_OPEN), and this one has not"
+          + (initialNs ? "" : " (it is in a user namespace, where its capabilities do not "
+              + "count for the host)")
+          + "; run as root or use Passthrough.PREFERRED or OFF");
     }
-    LOG.info("{}: no CAP_SYS_ADMIN, so no passthrough; all I/O goes through the filesystem",
-        path);
+    LOG.info("{}: no CAP_SYS_ADMIN in the initial user namespace, so no passthrough; all I/O "
+        + "goes through the filesystem", path);
     return config.toBuilder().passthrough(Passthrough.OFF).build();
   }
 

@@ -126,15 +126,7 @@ final class ControlCommands {
         return call(env, a, Op.SHOW, params("pid", a.pid(cmd, env.parentPid())), out);
       }
       case "diff" -> {
-        Args a = Args.parse(cmd, rest, Set.of(), Set.of("--patch"));
-        if (a.positional.size() != 2) {
-          throw new UsageException(cmd + " needs FROM and TO (snapshots or branches)");
-        }
-        Map<String, String> p = params("from", a.positional.get(0), "to", a.positional.get(1));
-        if (a.flags.contains("--patch")) {
-          p.put("patch", "1");
-        }
-        return call(env, a, Op.DIFF, p, out);
+        return diff(cmd, rest, out, env);
       }
       case "commit" -> {
         Args a = Args.parse(cmd, rest, Set.of("--into"), Set.of("--to-workspace", "--dry-run"));
@@ -173,6 +165,47 @@ final class ControlCommands {
       }
       default -> throw new UsageException("unknown branch subcommand '" + sub + "'");
     }
+  }
+
+  /**
+   * {@code restore SNAP PATH [--branch B]}, the issue's top-level spelling of {@code branch
+   * restore B PATH --from SNAP}. Without --branch it restores into the branch this command's
+   * parent (the shell) sees, asked of the server first, as {@code snapshot create} does.
+   */
+  static int restore(List<String> args, PrintStream out, Env env)
+      throws UsageException, AgentFsException {
+    String cmd = "restore";
+    Args a = Args.parse(cmd, args, Set.of("--branch"), Set.of());
+    if (a.positional.size() != 2) {
+      throw new UsageException(cmd + " needs SNAPSHOT PATH");
+    }
+    String branch = a.opts.get("--branch");
+    if (branch == null) {
+      try (ControlChannel ch = env.connector().open(a.mount(cmd))) {
+        String reply = ch.call(Op.SHOW, params("pid", Long.toString(env.parentPid())));
+        branch = Json.stringField(reply, "branch");
+        if (branch == null) {
+          throw new AgentFsException(Errno.EIO, a.mount(cmd).toString(), null,
+              "SHOW answered no branch: " + reply.strip());
+        }
+      }
+    }
+    return call(env, a, Op.RESTORE, params("branch", branch, "path", a.positional.get(1),
+        "from", a.positional.get(0)), out);
+  }
+
+  /** {@code branch diff A B [--patch]}, also spelt {@code diff A B [--patch]} (the issue's). */
+  static int diff(String cmd, List<String> rest, PrintStream out, Env env)
+      throws UsageException, AgentFsException {
+    Args a = Args.parse(cmd, rest, Set.of(), Set.of("--patch"));
+    if (a.positional.size() != 2) {
+      throw new UsageException(cmd + " needs FROM and TO (snapshots or branches)");
+    }
+    Map<String, String> p = params("from", a.positional.get(0), "to", a.positional.get(1));
+    if (a.flags.contains("--patch")) {
+      p.put("patch", "1");
+    }
+    return call(env, a, Op.DIFF, p, out);
   }
 
   /**

@@ -95,6 +95,10 @@ public final class Main {
         branch restore BRANCH PATH --from SNAP
                                      put one file or subtree back as it is in SNAP
         branch default BRANCH        what unbound processes see at MOUNTPOINT (no remount)
+        restore SNAP PATH [--branch B]
+                                     = branch restore B PATH --from SNAP; B defaults to the
+                                     branch the calling shell sees
+        diff FROM TO [--patch]       = branch diff FROM TO [--patch]
 
       'java -jar agentfs.jar COMMAND --help' describes one command.
 
@@ -276,6 +280,12 @@ public final class Main {
         }
         case "branch" -> {
           return ControlCommands.branch(rest, out, env);
+        }
+        case "restore" -> {
+          return ControlCommands.restore(rest, out, env);
+        }
+        case "diff" -> {
+          return ControlCommands.diff("diff", rest, out, env);
         }
         default -> throw new UsageException("unknown command '" + args[0] + "'");
       }
