@@ -77,6 +77,23 @@ class ControlCommandsMountTest {
   }
 
   @Test
+  void branchDefaultSwitchesWhatUnboundProcessesSeeWithoutARemount() throws Exception {
+    fs.createBranch("b1", fs.main()).write("/README", "b1");
+    String m = mp.toString();
+    assertEquals("main", Files.readString(mp.resolve("README")));
+    assertEquals(0, run("branch", "default", "--mount", m, "b1"), err.toString());
+    assertEquals("b1", Files.readString(mp.resolve("README")), "the mount now serves b1");
+    assertEquals(0, run("branch", "show", "--mount", m), err.toString());
+    assertTrue(out().contains("\"branch\":\"b1\""), out());
+    assertEquals(1, run("branch", "default", "--mount", m, "nope"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("agentfs: ENOENT"),
+        err.toString(StandardCharsets.UTF_8));
+    assertEquals("b1", Files.readString(mp.resolve("README")), "a failed switch changes nothing");
+    assertEquals(0, run("branch", "default", "--mount", m, "main"), err.toString());
+    assertEquals("main", Files.readString(mp.resolve("README")));
+  }
+
+  @Test
   void execRunsACommandSeeingTheBranch() throws Exception {
     Assumptions.assumeTrue(ProcessHandle.current().info().user().orElse("").equals("root"),
         "unshare --mount needs root");
