@@ -416,6 +416,12 @@ public final class FuseSession implements MountHandle {
     return r == null ? 0 : r.served();
   }
 
+  /** io_uring_enter calls of the ring's queue threads so far (0 without the ring). */
+  public long ringEnters() {
+    FuseRing r = ring;
+    return r == null ? 0 : r.enters();
+  }
+
   /** Backing files currently registered with the kernel for passthrough. */
   public long passthroughBackings() {
     BackingFiles b = dispatcher.backing();
