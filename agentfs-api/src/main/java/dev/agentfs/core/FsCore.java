@@ -240,27 +240,22 @@ public final class FsCore {
     }
   }
 
-  /** The first change to an untouched lower file: its bytes move into the backstore. */
+  /**
+   * The first change to an untouched lower file: its bytes move into the backstore (a host
+   * file backstore copies in the kernel, or reflinks where it can).
+   */
   Content copyUp(LowerContent lc) throws AgentFsException {
-    Content c = newContent();
-    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 20);
-    long pos = 0;
-    try {
-      while (true) {
-        buf.clear();
-        int n = lc.read(pos, buf);
-        if (n <= 0) {
-          break;
-        }
-        buf.flip();
-        c.write(pos, buf);
-        pos += n;
-      }
-    } catch (AgentFsException e) {
-      releaseContent(c);
-      throw e;
-    }
+    Content c = adopt(backstore.importFile(lc.lower.host(lc.path), false));
     copyUps.incrementAndGet();
+    return c;
+  }
+
+  /** Takes a content the backstore made outside {@link #newContent()} into the books. */
+  Content adopt(Content c) {
+    contents.add(c);
+    if (journal != null) {
+      journal.remember(c);
+    }
     return c;
   }
 
