@@ -548,6 +548,35 @@ public final class BranchFs implements Vfs {
     });
   }
 
+  /**
+   * Materialisation's second pass ({@link Materializer}): every lower inode in {@code inos}
+   * becomes the branch's own (logged, no longer read from or compared with the lower), files
+   * with the content copied for them.
+   */
+  void adoptMaterialized(java.util.Collection<Long> inos, java.util.Map<Long, Content> copies)
+      throws AgentFsException {
+    shared(() -> {
+      for (long ino : inos) {
+        Inode n = writable(ino);
+        synchronized (n) {
+          Content c = copies.get(ino);
+          if (c != null && n.content instanceof LowerContent) {
+            n.content = core.adopt(c);
+            n.contentShared = false;
+          } else if (c != null) {
+            c.release(); // copied up meanwhile: the branch's own bytes win
+          }
+          n.lowerPath = null;
+          if (core.journaled && n.isDir()) {
+            // Loaded entries were never logged: a replay must not need the lower for them.
+            n.entries.forEach((nm, e) -> st.dirtyEntries.add(new BranchState.EntryKey(ino, nm)));
+          }
+        }
+      }
+      return null;
+    });
+  }
+
   /** Adds inodes and entries for a lower listing; caller holds {@code d}'s monitor. */
   void install(Lower lower, Inode d, List<Lower.Entry> listing) {
     for (Lower.Entry e : listing) {

@@ -250,6 +250,26 @@ public final class FsCore {
     return c;
   }
 
+  /**
+   * Eager materialisation of the overlay into branch {@code branch} (see {@link Materializer}):
+   * afterwards no entry of it reads the lower. With {@code reflink} every copy must be a
+   * FICLONE, else this fails (ENOTSUP, EXDEV) and the branch is unchanged. Returns the number
+   * of files copied; 0 without a lower or when everything was materialised already.
+   */
+  public int materialize(String branch, boolean reflink) throws AgentFsException {
+    int n = Materializer.run(this, branch(branch), reflink);
+    materialized.addAndGet(n);
+    syncMetadata();
+    return n;
+  }
+
+  private final AtomicLong materialized = new AtomicLong();
+
+  /** How many lower files eager materialisation copied (for tests and metrics). */
+  public long materialized() {
+    return materialized.get();
+  }
+
   /** Takes a content the backstore made outside {@link #newContent()} into the books. */
   Content adopt(Content c) {
     contents.add(c);
