@@ -546,6 +546,12 @@ public final class AgentFs implements AutoCloseable {
       return this;
     }
 
+    /** Shorthand for the configuration's {@link Configuration.Builder#lowerRefresh}. */
+    public Builder lowerRefresh(java.time.Duration d) {
+      config.lowerRefresh(d);
+      return this;
+    }
+
     /** The clock for timestamps, in nanoseconds since the epoch (tests inject a fake one). */
     public Builder clock(LongSupplier nanos) {
       this.clock = Objects.requireNonNull(nanos, "clock");
@@ -589,7 +595,8 @@ public final class AgentFs implements AutoCloseable {
       FsCore core = null;
       try {
         core = new FsCore(b, clock, c.has(Feature.ROOT_BYPASS), c.has(Feature.READ_ONLY),
-            c.has(Feature.STRICT_UTF8_NAMES), rootUid, rootGid, rootMode, lower);
+            c.has(Feature.STRICT_UTF8_NAMES), rootUid, rootGid, rootMode, lower,
+            c.lowerRefreshNanos());
         if (lower != null && materialize != Materialize.LAZY) {
           core.materialize(MAIN, materialize == Materialize.CLONE);
         }

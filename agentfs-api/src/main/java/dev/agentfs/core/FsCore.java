@@ -67,11 +67,28 @@ public final class FsCore {
   /** The overlay's read-only lower directory, or null. */
   final @Nullable Lower lower;
 
+  /**
+   * Overlay: how often an untouched lower entry is compared with the host again, in clock
+   * nanoseconds (0: on every access; {@link Long#MAX_VALUE}: never, read once).
+   */
+  final long lowerRefreshNs;
+
   public FsCore(Backstore backstore, LongSupplier clockNanos, boolean rootBypass,
       boolean readOnly, boolean strictUtf8, int rootUid, int rootGid, int rootMode,
       java.nio.file.@Nullable Path lowerDir) throws AgentFsException {
+    this(backstore, clockNanos, rootBypass, readOnly, strictUtf8, rootUid, rootGid, rootMode,
+        lowerDir, Long.MAX_VALUE);
+  }
+
+  public FsCore(Backstore backstore, LongSupplier clockNanos, boolean rootBypass,
+      boolean readOnly, boolean strictUtf8, int rootUid, int rootGid, int rootMode,
+      java.nio.file.@Nullable Path lowerDir, long lowerRefreshNs) throws AgentFsException {
     this.backstore = backstore;
     this.lower = lowerDir == null ? null : new Lower(lowerDir);
+    if (lowerRefreshNs < 0) {
+      throw new IllegalArgumentException("negative lower refresh interval " + lowerRefreshNs);
+    }
+    this.lowerRefreshNs = lowerRefreshNs;
     this.clock = clockNanos;
     this.rootBypass = rootBypass;
     this.readOnly = readOnly;
