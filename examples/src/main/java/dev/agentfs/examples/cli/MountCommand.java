@@ -4,9 +4,13 @@ import dev.agentfs.AgentFs;
 import dev.agentfs.AgentFsException;
 import dev.agentfs.Backstores;
 import dev.agentfs.Feature;
+import dev.agentfs.Materialize;
 import dev.agentfs.spi.MountHandle;
 import java.io.PrintStream;
+import java.math.BigDecimal;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import sun.misc.Signal;
@@ -18,18 +22,21 @@ final class MountCommand {
   static void run(List<String> args, PrintStream out) throws UsageException, AgentFsException {
     AgentFs.Builder b = AgentFs.builder();
     String mountPoint = null;
+    Path lower = null;
+    Materialize materialize = null;
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
       switch (a) {
         case "--backstore" -> b.backstore(Backstores.open(value(args, ++i, a)));
         case "--lower" -> {
-          Path lower = Path.of(value(args, ++i, a));
+          lower = Path.of(value(args, ++i, a));
           if (!java.nio.file.Files.isDirectory(lower)) {
             throw new AgentFsException(dev.agentfs.Errno.ENOTDIR, lower.toString(), null,
                 "--lower must name a directory");
           }
-          b.lower(lower);
         }
+        case "--materialize" -> materialize = materialize(value(args, ++i, a));
+        case "--lower-refresh" -> b.lowerRefresh(refresh(value(args, ++i, a)));
         case "--transport" -> {
           String t = value(args, ++i, a);
           if (!t.equals("kernel") && !t.equals("jnr")) {
@@ -61,12 +68,17 @@ final class MountCommand {
     if (mountPoint == null) {
       throw new UsageException("mount needs a MOUNTPOINT");
     }
+    if (lower != null) {
+      b.lower(lower, materialize == null ? Materialize.LAZY : materialize);
+    } else if (materialize != null) {
+      throw new UsageException("--materialize needs --lower");
+    }
     Path mp = Path.of(mountPoint).toAbsolutePath();
     CountDownLatch stop = new CountDownLatch(1);
     Signal.handle(new Signal("TERM"), s -> stop.countDown());
     Signal.handle(new Signal("INT"), s -> stop.countDown());
     Transports.cleanStale(mp);
-    try (AgentFs fs = b.build()) {
+    try (AgentFs fs = b.open()) {
       MountHandle m = fs.mount(mp);
       out.println(Json.event("mounted").put("mountpoint", mp.toString())
           .put("pid", ProcessHandle.current().pid())
@@ -94,6 +106,33 @@ final class MountCommand {
     Path mp = Path.of(args.get(0)).toAbsolutePath();
     Transports.unmount(mp);
     out.println(Json.event("unmounted").put("mountpoint", mp.toString()));
+  }
+
+  private static Materialize materialize(String v) throws UsageException {
+    return switch (v) {
+      case "lazy" -> Materialize.LAZY;
+      case "eager" -> Materialize.EAGER;
+      case "clone" -> Materialize.CLONE;
+      default -> throw new UsageException("--materialize is lazy, eager or clone, not '" + v
+          + "'");
+    };
+  }
+
+  /** SECONDS (a decimal, 0 = on every use) or "never". */
+  private static Duration refresh(String v) throws UsageException {
+    if (v.equals("never")) {
+      return ChronoUnit.FOREVER.getDuration();
+    }
+    try {
+      BigDecimal s = new BigDecimal(v);
+      if (s.signum() < 0) {
+        throw new NumberFormatException();
+      }
+      return Duration.ofNanos(s.movePointRight(9).longValueExact());
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw new UsageException("--lower-refresh is SECONDS (e.g. 1, 0.5, 0) or never, not '"
+          + v + "'");
+    }
   }
 
   private static String value(List<String> args, int i, String flag) throws UsageException {
