@@ -24,6 +24,7 @@ module dev.agentfs {
 
   uses dev.agentfs.spi.BackstoreProvider;
   uses dev.agentfs.spi.TransportProvider;
+  uses dev.agentfs.spi.MountDiscovery;
 
   provides dev.agentfs.spi.BackstoreProvider with dev.agentfs.memory.MemoryBackstoreProvider;
   provides java.nio.file.spi.FileSystemProvider with dev.agentfs.nio.AgentFsFileSystemProvider;

@@ -47,18 +47,46 @@ public final class AgentFs implements AutoCloseable {
   /** The name of the branch every filesystem starts with. */
   public static final String MAIN = "main";
 
+  /** The mount-table source of {@link #mountSnapshot} mounts, before ":NAME". */
+  public static final String SNAPSHOT_SOURCE = "agentfs-snapshot";
+
   private final Configuration config;
   private final Backstore backstore;
   private final FsCore core;
   private final List<MountHandle> mounts = new CopyOnWriteArrayList<>();
   private final List<Router> routers = new CopyOnWriteArrayList<>();
   private final MountControl control = new MountControl(this);
+  private final Checkpointer checkpointer;
   private volatile boolean closed;
 
-  private AgentFs(Configuration config, Backstore backstore, FsCore core) {
+  private AgentFs(Configuration config, Backstore backstore, FsCore core, LongSupplier clock) {
     this.config = config;
     this.backstore = backstore;
     this.core = core;
+    this.checkpointer = new Checkpointer(core, config.checkpoints(), clock);
+    if (!config.checkpoints().every().isZero()) {
+      checkpointer.start(java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "agentfs-checkpoints");
+        t.setDaemon(true);
+        return t;
+      }));
+    }
+  }
+
+  /**
+   * The AgentFS mounts on this machine, of this and of other processes, with their health;
+   * the same as {@link Mounts#list()} (needs agentfs-fuse on the class path).
+   */
+  public static List<MountInfo> list() throws AgentFsException {
+    return Mounts.list();
+  }
+
+  /**
+   * The automatic checkpoints of this filesystem ({@link Configuration#checkpoints()}): to
+   * take or prune them now, or to list them.
+   */
+  public Checkpointer checkpoints() {
+    return checkpointer;
   }
 
   public static Builder builder() {
@@ -140,7 +168,18 @@ public final class AgentFs implements AutoCloseable {
     for (int i = 2; taken.contains(base); i++) {
       base = name + "@base-" + i;
     }
-    return createBranch(name, from.snapshot(base));
+    Snapshot snap = from.snapshot(base);
+    try {
+      return createBranch(name, snap);
+    } catch (AgentFsException | RuntimeException e) {
+      // The base was made for this branch only (EDQUOT, EEXIST, ...): leave nothing behind.
+      try {
+        core.deleteSnapshot(base);
+      } catch (AgentFsException x) {
+        e.addSuppressed(x);
+      }
+      throw e;
+    }
   }
 
   /**
@@ -191,38 +230,7 @@ public final class AgentFs implements AutoCloseable {
    * removed from the branch.
    */
   public void restore(String branch, String snapshot, String path) throws AgentFsException {
-    Branch dst = branch(branch);
-    Branch src = new Branch(core, core.snapshotView(snapshot), Caller.ROOT);
-    boolean inSnapshot;
-    try {
-      src.lstat(path);
-      inSnapshot = true;
-    } catch (AgentFsException e) {
-      if (e.errno() != Errno.ENOENT) {
-        throw e;
-      }
-      inSnapshot = false;
-    }
-    boolean inBranch;
-    try {
-      dst.lstat(path);
-      inBranch = true;
-    } catch (AgentFsException e) {
-      if (e.errno() != Errno.ENOENT) {
-        throw e;
-      }
-      inBranch = false;
-    }
-    if (inBranch && !path.equals("/")) {
-      dst.deleteRecursively(path);
-    } else if (inBranch) {
-      for (String child : dst.list("/")) {
-        dst.deleteRecursively("/" + child);
-      }
-    }
-    if (inSnapshot) {
-      Commits.copyTree(src, dst, path);
-    }
+    branch(branch).restore(path, snapshot);
   }
 
   /** A read-only view of a snapshot through the path API (EROFS on every change). */
@@ -230,11 +238,22 @@ public final class AgentFs implements AutoCloseable {
     return new Branch(core, core.snapshotView(snapshot), Caller.ROOT);
   }
 
-  /** Mounts snapshot {@code snapshot} read-only at {@code mountPoint}: writes give EROFS. */
+  /**
+   * Mounts snapshot {@code snapshot} read-only at {@code mountPoint}: writes give EROFS.
+   * O(1): the mount serves the snapshot's tree as it is. Its source in the mount table is
+   * {@code agentfs-snapshot:NAME} (just {@code agentfs-snapshot} when the name has characters
+   * a mount option cannot carry), which is how {@link Mounts#list()} recognises it.
+   */
   public MountHandle mountSnapshot(String snapshot, Path mountPoint) throws AgentFsException {
+    if (closed) {
+      throw new AgentFsException(Errno.EBADF, mountPoint.toString(), null, "AgentFs is closed");
+    }
     TransportProvider t = transport(config.transport(), mountPoint);
+    refuseStoreUnder(mountPoint);
+    String source = SNAPSHOT_SOURCE
+        + (snapshot.matches("[A-Za-z0-9._@+:-]{1,200}") ? ":" + snapshot : "");
     MountHandle m = t.mount(core.snapshotView(snapshot), mountPoint,
-        config.toBuilder().enable(Feature.READ_ONLY).build());
+        config.toBuilder().enable(Feature.READ_ONLY).fsName(source).build());
     mounts.add(m);
     return m;
   }
@@ -326,9 +345,11 @@ public final class AgentFs implements AutoCloseable {
       throw new AgentFsException(Errno.EBADF, mountPoint.toString(), null, "AgentFs is closed");
     }
     TransportProvider t = transport(config.transport(), mountPoint);
+    refuseStoreUnder(mountPoint);
     core.hideFromLower(mountPoint);
     Router router = new Router(core, branch.name());
-    router.setControlHandler(controlHandler(router));
+    MountControl plane = control.forMount(router, mountPoint.toAbsolutePath().normalize());
+    router.setControlHandler((caller, request, max) -> plane.handle(caller, request));
     MountHandle m = t.mount(router, mountPoint, config);
     router.setInvalidator(name -> m.invalidateEntry(Vfs.ROOT, name));
     routers.add(router);
@@ -394,6 +415,32 @@ public final class AgentFs implements AutoCloseable {
     return tracked;
   }
 
+  /**
+   * A mount at or above the backstore's directory would hide the store behind the mount it
+   * serves: every file the store opens by path would go through the mount itself.
+   */
+  private void refuseStoreUnder(Path mountPoint) throws AgentFsException {
+    Path store = backstore.hostDirectory();
+    if (store == null) {
+      return;
+    }
+    Path s = real(store);
+    Path mp = real(mountPoint);
+    if (s.startsWith(mp)) {
+      throw new AgentFsException(Errno.EINVAL, mountPoint.toString(), store.toString(),
+          "the backstore's directory lies under the mount point: the mount would hide the "
+              + "store it serves; mount elsewhere or move the store");
+    }
+  }
+
+  private static Path real(Path p) {
+    try {
+      return p.toRealPath();
+    } catch (java.io.IOException e) {
+      return p.toAbsolutePath().normalize();
+    }
+  }
+
   private static TransportProvider transport(String name, Path mountPoint)
       throws AgentFsException {
     List<String> seen = new ArrayList<>();
@@ -410,11 +457,6 @@ public final class AgentFs implements AutoCloseable {
     throw new AgentFsException(Errno.ENOSYS, mountPoint.toString(), null,
         "no transport named '" + name + "' on the class path (found " + seen
             + "); add the agentfs-fuse module");
-  }
-
-  /** Control requests from inside a mount go to the control plane of this instance. */
-  private Router.ControlHandler controlHandler(Router router) {
-    return (caller, request, max) -> control.handle(router, caller, request, max);
   }
 
   /** The routers of this instance's mounts (one per mount). */
@@ -455,6 +497,7 @@ public final class AgentFs implements AutoCloseable {
       return;
     }
     closed = true;
+    checkpointer.close();
     control.closeExports();
     for (MountHandle m : mounts) {
       m.close();
@@ -517,6 +560,30 @@ public final class AgentFs implements AutoCloseable {
 
     public Builder enable(Feature... fs) {
       config.enable(fs);
+      return this;
+    }
+
+    /** See {@link Configuration#maxBranches()}. */
+    public Builder maxBranches(int n) {
+      config.maxBranches(n);
+      return this;
+    }
+
+    /** See {@link Configuration#maxSnapshots()}. */
+    public Builder maxSnapshots(int n) {
+      config.maxSnapshots(n);
+      return this;
+    }
+
+    /** See {@link Configuration#maxOpenHandles()}. */
+    public Builder maxOpenHandles(int n) {
+      config.maxOpenHandles(n);
+      return this;
+    }
+
+    /** Automatic checkpoints with retention; see {@link CheckpointPolicy}. */
+    public Builder checkpoints(CheckpointPolicy policy) {
+      config.checkpoints(policy);
       return this;
     }
 
@@ -595,8 +662,17 @@ public final class AgentFs implements AutoCloseable {
       FsCore core = null;
       try {
         core = new FsCore(b, clock, c.has(Feature.ROOT_BYPASS), c.has(Feature.READ_ONLY),
-            c.has(Feature.STRICT_UTF8_NAMES), rootUid, rootGid, rootMode, lower,
+            c.has(Feature.STRICT_UTF8_NAMES), c.has(Feature.CONFINED_SYMLINKS), rootUid, rootGid,
+            rootMode, lower,
+            new FsCore.Limits(c.maxBranches(), c.maxSnapshots(), c.maxOpenHandles()),
             c.lowerRefreshNanos());
+        Path storeDir = b.hostDirectory();
+        if (storeDir != null) {
+          // An overlay whose lower tree holds the store must not show the store's files
+          // (nor materialise them).
+          core.hideFromLower(storeDir);
+          core.hideFromLower(real(storeDir));
+        }
         if (lower != null && materialize != Materialize.LAZY) {
           core.materialize(MAIN, materialize == Materialize.CLONE);
         }
@@ -609,7 +685,7 @@ public final class AgentFs implements AutoCloseable {
         }
         throw e;
       }
-      return new AgentFs(c, b, core);
+      return new AgentFs(c, b, core, clock);
     }
 
     /** Builds and mounts the default branch; closing the result unmounts. */

@@ -81,6 +81,55 @@ public final class Branch {
     return new Snapshot(snapshotName, fs.name(), core.snapshotCreatedNs(snapshotName));
   }
 
+  /**
+   * Resets this branch to {@code snapshot} in place, as {@link AgentFs#resetBranch} does:
+   * processes bound to the branch (and mounts of it) see the snapshot's tree at once, and
+   * handles open on files the snapshot lacks answer ESTALE. The snapshot may have been taken
+   * of any branch of this AgentFs; it does not move.
+   *
+   * @throws AgentFsException ENOENT when the snapshot no longer exists
+   */
+  public void resetTo(Snapshot snapshot) throws AgentFsException {
+    core.resetBranch(fs.name(), snapshot.name());
+  }
+
+  /**
+   * Restores one path of this branch (a file or a whole subtree) to what it is in {@code
+   * snapshot}, leaving the rest of the branch alone, as {@link AgentFs#restore} does; a path
+   * the snapshot lacks is removed. The changes are made as this branch's caller.
+   */
+  public void restore(String path, Snapshot snapshot) throws AgentFsException {
+    restore(path, snapshot.name());
+  }
+
+  void restore(String path, String snapshot) throws AgentFsException {
+    Branch src = new Branch(core, core.snapshotView(snapshot), Caller.ROOT);
+    boolean inSnapshot = present(src, path);
+    boolean inBranch = present(this, path);
+    if (inBranch && !path.equals("/")) {
+      deleteRecursively(path);
+    } else if (inBranch) {
+      for (String child : list("/")) {
+        deleteRecursively("/" + child);
+      }
+    }
+    if (inSnapshot) {
+      Commits.copyTree(src, this, path);
+    }
+  }
+
+  private static boolean present(Branch b, String path) throws AgentFsException {
+    try {
+      b.lstat(path);
+      return true;
+    } catch (AgentFsException e) {
+      if (e.errno() != Errno.ENOENT) {
+        throw e;
+      }
+      return false;
+    }
+  }
+
   // ---------------------------------------------------------------- path walking
 
   private record Parent(long ino, byte[] name) {}

@@ -30,5 +30,17 @@ public enum Feature {
    * request is answered on the core that made it. Where the kernel does not offer it the
    * mount serves /dev/fuse as usual and its granted features lack OVER_IO_URING.
    */
-  IO_URING
+  IO_URING,
+  /**
+   * Confined symlinks: creating a symlink whose target is absolute, or whose {@code ..}
+   * components climb above the filesystem root when read from the link's own directory
+   * ({@code a/../../x} at the root, {@code ./..}, {@code //etc}), fails with EPERM, through
+   * the mount and the Java API alike. Off by default: POSIX lets a link name anything. The
+   * check is lexical and made when the link is created, so it keeps a tool from planting
+   * links that lead out of the tree, but it is not a sandbox: a link later moved to a
+   * shallower directory, or a path that climbs through a link to a directory elsewhere
+   * ({@code a/..} where {@code a} is itself a link), can still leave it, and links that
+   * already exist (an overlay's lower tree, a restored store) are not checked.
+   */
+  CONFINED_SYMLINKS
 }

@@ -20,24 +20,106 @@ import org.jspecify.annotations.Nullable;
  * The control plane of one {@link AgentFs}: snapshots, branches, bindings (applied to every
  * mount's router), diff, commit, and exports for {@code branch exec}. Checks who asks: binding
  * or unbinding another user's process, and deleting a branch others' processes are bound to,
- * need root or that user's uid.
+ * need root or that user's uid. One instance serves the Java API; each mount gets its own
+ * ({@link #forMount}), sharing the exports, so that a request through a mount's control file
+ * is answered for that mount (the caller's branch there, {@link #info}).
  */
 final class MountControl implements ControlPlane {
   private final AgentFs fs;
-  private final Map<String, MountHandle> exports = new ConcurrentHashMap<>();
+  private final Map<String, MountHandle> exports;
+  private final @Nullable Router router;
+  private final @Nullable Path mountPoint;
 
   MountControl(AgentFs fs) {
-    this.fs = fs;
+    this(fs, new ConcurrentHashMap<>(), null, null);
   }
 
-  /** One control-file request from inside a mount. */
-  byte[] handle(Router router, Caller caller, byte[] request, int maxReply) {
+  private MountControl(AgentFs fs, Map<String, MountHandle> exports, @Nullable Router router,
+      @Nullable Path mountPoint) {
+    this.fs = fs;
+    this.exports = exports;
+    this.router = router;
+    this.mountPoint = mountPoint;
+  }
+
+  /** The plane that answers requests made through the mount at {@code mountPoint}. */
+  MountControl forMount(Router r, Path mp) {
+    return new MountControl(fs, exports, r, mp);
+  }
+
+  /** One control-file request from inside this plane's mount. */
+  byte[] handle(Caller caller, byte[] request) {
     return dev.agentfs.control.ControlServer.handle(caller, request, this);
   }
 
   private String callerBranch(Caller c) {
+    if (router != null) {
+      return router.branchOf(c.pid());
+    }
     List<Router> rs = fs.routers();
     return rs.isEmpty() ? AgentFs.MAIN : rs.get(0).branchOf(c.pid());
+  }
+
+  @Override
+  public Map<String, Object> info(Caller caller) {
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("pid", ProcessHandle.current().pid());
+    if (mountPoint != null) {
+      o.put("mountpoint", mountPoint.toString());
+      boolean export = exports.values().stream()
+          .anyMatch(h -> h.mountPoint().toAbsolutePath().normalize().equals(mountPoint));
+      o.put("kind", export ? "export" : "mount");
+    }
+    o.put("store", fs.backstore().name());
+    Path lower = fs.core().lowerRoot();
+    if (lower != null) {
+      o.put("lower", lower.toString());
+    }
+    o.put("transport", fs.configuration().transport());
+    o.put("readOnly", fs.configuration().has(Feature.READ_ONLY));
+    if (router != null) {
+      o.put("defaultBranch", router.defaultBranch());
+    }
+    o.put("branches", fs.core().branchNames());
+    o.put("snapshots", fs.core().snapshotNames().size());
+    List<Object> bound = new ArrayList<>();
+    Map<Integer, String> b = router != null ? router.bindings() : bindings();
+    new java.util.TreeMap<>(b).forEach((pid, branch) -> {
+      Map<String, Object> e = new LinkedHashMap<>();
+      e.put("pid", pid);
+      e.put("branch", branch);
+      bound.add(e);
+    });
+    o.put("bound", bound);
+    CheckpointPolicy p = fs.configuration().checkpoints();
+    if (p.enabled()) {
+      Map<String, Object> c = new LinkedHashMap<>();
+      c.put("everySeconds", p.every().toSeconds());
+      c.put("onExec", p.onExec());
+      c.put("keepLast", p.keepLast());
+      c.put("keepHourly", p.keepHourly());
+      o.put("checkpoints", c);
+    }
+    return o;
+  }
+
+  @Override
+  public Map<String, Object> checkpoint(Caller caller, String branch) throws AgentFsException {
+    Checkpointer c = fs.checkpoints();
+    return c.beforeExec(branch, c.now()).toJson();
+  }
+
+  /**
+   * Only root may have the server mount a snapshot: the server runs as root and mount(2)
+   * follows symlinks, so a check of the directory's owner could be raced into covering any
+   * directory of the host (/etc) with a tree the caller wrote. Others read snapshots under
+   * {@code .agentfs/snapshots/}.
+   */
+  @Override
+  public void mountSnapshot(Caller caller, String name, Path path) throws AgentFsException {
+    requireRoot(caller, name);
+    fs.getSnapshot(name);
+    fs.mountSnapshot(name, path);
   }
 
   @Override
@@ -196,6 +278,9 @@ final class MountControl implements ControlPlane {
 
   @Override
   public String branchOf(Caller caller, int pid) {
+    if (router != null) {
+      return router.branchOf(pid);
+    }
     List<Router> rs = fs.routers();
     return rs.isEmpty() ? AgentFs.MAIN : rs.get(0).branchOf(pid);
   }
@@ -225,14 +310,23 @@ final class MountControl implements ControlPlane {
       return m.mountPoint();
     }
     Branch b = fs.branch(branch);
-    Path dir = Path.of("/run/agentfs", ProcessHandle.current().pid() + "-" + Integer.toHexString(
-        System.identityHashCode(fs)), branch);
+    String mine = ProcessHandle.current().pid() + "-" + Integer.toHexString(
+        System.identityHashCode(fs));
+    Path dir = Path.of("/run/agentfs", mine, branch);
     try {
-      Files.createDirectories(dir.getParent(),
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-      Files.createDirectories(dir);
+      createPrivate(dir);
     } catch (IOException e) {
-      throw new AgentFsException(Errno.EIO, dir.toString(), e);
+      // Not root of the host (the root of a user namespace sees /run as someone else's):
+      // the temporary directory, under a name of this process's own.
+      Path tmp = Path.of(System.getProperty("java.io.tmpdir"), "agentfs-exports-" + mine,
+          branch);
+      try {
+        createPrivate(tmp);
+      } catch (IOException e2) {
+        e2.addSuppressed(e);
+        throw new AgentFsException(Errno.EIO, tmp.toString(), e2);
+      }
+      dir = tmp;
     }
     m = fs.mount(b, dir);
     exports.put(branch, m);
@@ -269,6 +363,13 @@ final class MountControl implements ControlPlane {
     if (caller.uid() != 0) {
       throw new AgentFsException(Errno.EPERM, branch, null, "only root may do this");
     }
+  }
+
+  /** Creates {@code dir} and its parent, the parent open to no one else. */
+  private static void createPrivate(Path dir) throws IOException {
+    Files.createDirectories(dir.getParent(),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Files.createDirectories(dir);
   }
 
   /** Closes the export mounts (the AgentFs closes every mount anyway). */

@@ -69,6 +69,38 @@ class ResetRestoreTest {
   }
 
   @Test
+  void branchResetToAndRestoreTakeTheSnapshotObject() throws Exception {
+    try (AgentFs fs = seeded()) {
+      Branch main = fs.main();
+      Snapshot s = main.snapshot("s");
+      Branch agent = fs.createBranch("agent", s);
+      agent.write("/src/pkg/A.java", "A-agent");
+      agent.write("/README", "r-agent");
+      agent.write("/scratch", "x");
+      agent.restore("/src/pkg/A.java", s);
+      assertEquals("A1", agent.readString("/src/pkg/A.java"));
+      assertEquals("r-agent", agent.readString("/README"), "restore touches only its path");
+      agent.restore("/scratch", s);
+      assertFalse(agent.exists("/scratch"), "a path the snapshot lacks is removed");
+      agent.write("/README", "r-agent2");
+      agent.mkdirs("/tmpdir");
+      agent.resetTo(s);
+      assertEquals("r1", agent.readString("/README"));
+      assertFalse(agent.exists("/tmpdir"));
+      assertEquals("r1", main.readString("/README"), "main is not touched");
+      // As a user, restore is permission-checked like any other change.
+      main.chmod("/src/pkg", 0555);
+      main.write("/src/pkg/A.java", "A2");
+      Branch user = main.as(new Caller(4242, 4242, 4242, new int[0]));
+      assertEquals(Errno.EACCES, assertThrows(AgentFsException.class,
+          () -> user.restore("/src/pkg/A.java", s)).errno());
+      Snapshot gone = new Snapshot("gone", "main", 0);
+      assertEquals(Errno.ENOENT, assertThrows(AgentFsException.class,
+          () -> agent.resetTo(gone)).errno());
+    }
+  }
+
+  @Test
   void snapshotViewsAreReadOnly() throws Exception {
     try (AgentFs fs = seeded()) {
       fs.main().snapshot("s");
@@ -78,6 +110,20 @@ class ResetRestoreTest {
       assertEquals(Errno.EROFS, e.errno());
       assertTrue(fs.branches().stream().noneMatch(b -> b.name().startsWith("@")),
           "views are not branches");
+    }
+  }
+
+  @Test
+  void onlyRootMayHaveTheServerMountASnapshot() throws Exception {
+    try (AgentFs fs = seeded()) {
+      fs.snapshot("s");
+      Caller user = new Caller(4242, 1000, 1000, new int[0]);
+      AgentFsException e = assertThrows(AgentFsException.class, () -> fs.control()
+          .mountSnapshot(user, "s", java.nio.file.Path.of("/tmp")));
+      assertEquals(Errno.EPERM, e.errno());
+      assertTrue(fs.mounts().isEmpty());
+      assertEquals(Errno.ENOENT, assertThrows(AgentFsException.class, () -> fs.control()
+          .mountSnapshot(Caller.ROOT, "nope", java.nio.file.Path.of("/tmp"))).errno());
     }
   }
 }

@@ -75,9 +75,12 @@ public final class ControlFrames {
     EXPORT(13, true, Set.of("branch"), Set.of()),
     RESET(14, true, Set.of("branch", "to"), Set.of()),
     RESTORE(15, true, Set.of("branch", "from", "path"), Set.of()),
-    SET_DEFAULT(16, true, Set.of("branch"), Set.of());
+    SET_DEFAULT(16, true, Set.of("branch"), Set.of()),
+    INFO(17, false, Set.of(), Set.of()),
+    CHECKPOINT(18, true, Set.of("branch"), Set.of()),
+    SNAPSHOT_MOUNT(19, true, Set.of("name", "path"), Set.of());
 
-    private static final Op[] BY_CODE = new Op[17];
+    private static final Op[] BY_CODE = new Op[20];
 
     static {
       for (Op op : values()) {

@@ -72,6 +72,36 @@ public interface ControlPlane {
     throw new AgentFsException(dev.agentfs.Errno.ENOSYS, branch, null, "restore not supported");
   }
 
+  /**
+   * What this mount is, for discovery ({@code agentfs mounts}): the server's pid, store,
+   * default branch, branches, bound processes and so on, as JSON-ready values
+   * (docs/control-protocol.md lists the keys).
+   */
+  default Map<String, Object> info(Caller caller) throws AgentFsException {
+    throw new AgentFsException(dev.agentfs.Errno.ENOSYS, "info", null, "info not supported");
+  }
+
+  /**
+   * Takes an automatic checkpoint of {@code branch} now, as the mount's checkpoint policy
+   * says (nothing when the policy does not checkpoint on exec, or when the branch did not
+   * change since its last checkpoint), and prunes by the retention policy. Returns what
+   * happened: {@code branch}, {@code checkpoint} (the newest checkpoint's name or null),
+   * {@code created}, {@code pruned} (names deleted).
+   */
+  default Map<String, Object> checkpoint(Caller caller, String branch) throws AgentFsException {
+    throw new AgentFsException(dev.agentfs.Errno.ENOSYS, branch, null,
+        "checkpoints not supported");
+  }
+
+  /**
+   * Mounts snapshot {@code name} read-only at {@code path} (a directory as the server sees
+   * it); the mount lives as long as the server or until it is unmounted.
+   */
+  default void mountSnapshot(Caller caller, String name, Path path) throws AgentFsException {
+    throw new AgentFsException(dev.agentfs.Errno.ENOSYS, name, null,
+        "snapshot mounts not supported");
+  }
+
   /** Switches what unbound processes see at this mount, without remounting. */
   default void setDefault(Caller caller, String branch) throws AgentFsException {
     throw new AgentFsException(dev.agentfs.Errno.ENOSYS, branch, null, "not supported");

@@ -236,6 +236,17 @@ public final class ControlServer {
         plane.setDefault(caller, branch);
         out.line(obj("default", branch));
       }
+      case INFO -> out.line(nonNull(plane.info(caller), op));
+      case CHECKPOINT -> out.line(nonNull(plane.checkpoint(caller, name(a, "branch")), op));
+      case SNAPSHOT_MOUNT -> {
+        String name = name(a, "name");
+        String path = a.get("path");
+        if (path == null || !path.startsWith("/")) {
+          throw ControlFrames.invalid("SNAPSHOT_MOUNT needs an absolute 'path'");
+        }
+        plane.mountSnapshot(caller, name, java.nio.file.Path.of(path));
+        out.line(obj("name", name, "path", path, "readOnly", true));
+      }
       default -> throw new AgentFsException(Errno.ENOSYS, ControlFrames.CONTROL, null,
           "op " + op + " not implemented");
     }

@@ -514,6 +514,26 @@ public final class BranchFs implements Vfs {
     }
   }
 
+  /**
+   * Runs {@code op}, which ends by making one handle, holding a slot of the filesystem's handle
+   * table for it; taken first, as Linux allocates the struct file before the path walk, so
+   * ENFILE wins over every other error and a refused open or create changes nothing.
+   */
+  private <T> T withHandleSlot(String what, Op<T> op) throws AgentFsException {
+    core.handleSlots.take(what);
+    boolean ok = false;
+    try {
+      T r = op.run();
+      ok = true;
+      return r;
+    } finally {
+      if (!ok) {
+        core.handleSlots.give();
+      }
+    }
+  }
+
+  /** Registers a handle; the caller holds its slot (see {@link #withHandleSlot}). */
   private long newHandle(long ino, int flags) {
     long fh = nextFh.getAndIncrement();
     handles.put(fh, new Handle(ino, flags));
@@ -863,14 +883,15 @@ public final class BranchFs implements Vfs {
   }
 
   /**
-   * The kernel writes a passthrough file without telling us, so while it is in use the host
-   * file's mtime is the truth (setattr writes explicit times through to it).
+   * The kernel writes a passthrough file (or a mapping writes a mapped one) without telling us,
+   * so while it is in use the host file's mtime is the truth (setattr writes explicit times
+   * through to it). True when the recorded mtime changed.
    */
-  private void syncTimesFromHost(Inode n) {
+  private boolean syncTimesFromHost(Inode n) {
     Content ct = n.content;
     java.nio.file.Path p = ct == null ? null : ct.hostPath();
     if (p == null || n.epoch != st.epoch) {
-      return;
+      return false;
     }
     try {
       java.util.Map<String, Object> a = java.nio.file.Files.readAttributes(p,
@@ -884,11 +905,13 @@ public final class BranchFs implements Vfs {
           if (core.journaled) {
             st.dirtyInodes.add(n.ino);
           }
+          return true;
         }
       }
     } catch (java.io.IOException e) {
       // the host file is gone or unreadable: keep what we recorded
     }
+    return false;
   }
 
   @Override
@@ -1073,6 +1096,18 @@ public final class BranchFs implements Vfs {
     }
     if (target.length > MAX_SYMLINK) {
       throw err(Errno.ENAMETOOLONG, path(parent, name));
+    }
+    for (byte x : target) {
+      if (x == 0) {
+        // The kernel never sends one; every C reader would cut the target short there.
+        throw err(Errno.EINVAL, path(parent, name));
+      }
+    }
+    if (core.confinedSymlinks
+        && SymlinkPolicy.escapes(target, shared(() -> depth(parent)))) {
+      throw new AgentFsException(Errno.EPERM, path(parent, name), null, "confined symlinks: "
+          + "target '" + new String(target, StandardCharsets.UTF_8) + "' is absolute or leads "
+          + "above the filesystem root");
     }
     Inode n = createNode(c, parent, name, S_IFLNK | 0777, 0, target.clone(), 0);
     return n.attr();
@@ -1424,6 +1459,17 @@ public final class BranchFs implements Vfs {
     }
   }
 
+  /** How many directories lie between the root and directory {@code dir} (0 for the root). */
+  private int depth(long dir) throws AgentFsException {
+    int d = 0;
+    for (long cur = dir; cur != ROOT; cur = node(cur).parent) {
+      if (++d > 1_000_000) {
+        throw err(Errno.ELOOP, path(dir));
+      }
+    }
+    return d;
+  }
+
   /** True when {@code dir} is {@code ancestor} or lies below it. */
   private boolean within(Inode dir, long ancestor) throws AgentFsException {
     long cur = dir.ino;
@@ -1530,6 +1576,10 @@ public final class BranchFs implements Vfs {
 
   @Override
   public long open(Caller c, long ino, int flags) throws AgentFsException {
+    return withHandleSlot(path(ino), () -> openWithSlot(c, ino, flags));
+  }
+
+  private long openWithSlot(Caller c, long ino, int flags) throws AgentFsException {
     Inode n = node(ino);
     int acc = flags & O_ACCMODE;
     boolean wantWrite = acc != O_RDONLY || (flags & O_TRUNC) != 0;
@@ -1572,6 +1622,12 @@ public final class BranchFs implements Vfs {
   @Override
   public Created create(Caller c, long parent, byte[] name, int mode, int flags, int umask)
       throws AgentFsException {
+    return withHandleSlot(path(parent, name), () -> createWithSlot(c, parent, name, mode,
+        flags, umask));
+  }
+
+  private Created createWithSlot(Caller c, long parent, byte[] name, int mode, int flags,
+      int umask) throws AgentFsException {
     int m = S_IFREG | (mode & 07777);
     while (true) {
       Inode existing;
@@ -1590,7 +1646,7 @@ public final class BranchFs implements Vfs {
         if (existing.isDir()) {
           throw err(Errno.EISDIR, path(parent, name));
         }
-        long fh = open(c, existing.ino, flags & ~O_CREAT);
+        long fh = openWithSlot(c, existing.ino, flags & ~O_CREAT);
         ref(existing.ino);
         return new Created(node(existing.ino).attr(), fh);
       }
@@ -1608,6 +1664,11 @@ public final class BranchFs implements Vfs {
 
   @Override
   public Created tmpfile(Caller c, long parent, int mode, int flags, int umask)
+      throws AgentFsException {
+    return withHandleSlot(path(parent), () -> tmpfileWithSlot(c, parent, mode, flags, umask));
+  }
+
+  private Created tmpfileWithSlot(Caller c, long parent, int mode, int flags, int umask)
       throws AgentFsException {
     Inode n = mutate(() -> {
       Inode d = dir(parent);
@@ -1700,15 +1761,23 @@ public final class BranchFs implements Vfs {
     if (h == null) {
       return;
     }
+    core.handleSlots.give();
     locks.releaseFlock(h.ino, fh);
     unref(h.ino, 0, 1);
   }
 
   @Override
   public void fsync(long ino, long fh, boolean datasync) throws AgentFsException {
-    Content ct = node(ino).content;
+    Inode n = node(ino);
+    Content ct = n.content;
     if (ct != null) {
       ct.sync(datasync);
+    }
+    if (!st.pinned.isEmpty() && st.pinned.containsKey(ino)) {
+      // Its host file may have been written behind our back (a memory mapping through the
+      // java.nio channel): what mounts cached of it and what watchers saw may be stale.
+      syncTimesFromHost(n);
+      changedInode(ino);
     }
     core.syncMetadata();
   }
@@ -1718,9 +1787,11 @@ public final class BranchFs implements Vfs {
   @Override
   public long opendir(Caller c, long ino, int flags) throws AgentFsException {
     refreshLower(ino);
-    Inode d = dir(ino);
-    check(c, d, R_OK);
-    return newHandle(ino, O_RDONLY | O_DIRECTORY);
+    return withHandleSlot(path(ino), () -> {
+      Inode d = dir(ino);
+      check(c, d, R_OK);
+      return newHandle(ino, O_RDONLY | O_DIRECTORY);
+    });
   }
 
   @Override
@@ -2190,7 +2261,22 @@ public final class BranchFs implements Vfs {
 
   @Override
   public void releaseBacking(long ino) {
-    st.pinned.computeIfPresent(ino, (k, v) -> v <= 1 ? null : v - 1);
+    boolean[] last = new boolean[1];
+    st.pinned.computeIfPresent(ino, (k, v) -> {
+      last[0] = v <= 1;
+      return v <= 1 ? null : v - 1;
+    });
+    if (!last[0]) {
+      return;
+    }
+    // getattr stops asking the host file now: take its last word on the times.
+    Inode n = st.table.get(ino);
+    if (n == null) {
+      n = st.orphans.get(ino);
+    }
+    if (n != null && syncTimesFromHost(n)) {
+      changedInode(ino);
+    }
   }
 
   // ---------------------------------------------------------------- for the core

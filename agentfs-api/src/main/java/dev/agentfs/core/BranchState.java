@@ -39,7 +39,10 @@ final class BranchState {
 
   final java.util.Set<EntryKey> dirtyEntries = ConcurrentHashMap.newKeySet();
 
-  /** Inodes whose host file the kernel uses directly (passthrough), with a use count. */
+  /**
+   * Inodes whose host file is used directly, by the kernel (passthrough) or by a java.nio
+   * memory mapping, with a use count.
+   */
   final ConcurrentHashMap<Long, Integer> pinned = new ConcurrentHashMap<>();
 
   BranchState(String name, @Nullable String baseSnapshot, LongTrie<Inode> table, long epoch,

@@ -45,6 +45,8 @@ public final class FsCore {
   final boolean rootBypass;
   final boolean readOnly;
   final boolean strictUtf8;
+  /** {@link dev.agentfs.Feature#CONFINED_SYMLINKS}: see {@link SymlinkPolicy}. */
+  final boolean confinedSymlinks;
 
   private final AtomicLong inos = new AtomicLong(BranchFs.ROOT + 1);
   private final AtomicLong epochs = new AtomicLong(1);
@@ -73,16 +75,60 @@ public final class FsCore {
    */
   final long lowerRefreshNs;
 
+  /**
+   * How many branches (the default one included), snapshots and open handles (files and
+   * directories, across all branches, mounts and the Java API) the filesystem allows at once.
+   * One more branch or snapshot fails with EDQUOT (as ZFS's filesystem_limit and
+   * snapshot_limit do), one more handle with ENFILE (the table is shared by every process,
+   * like the kernel's file table, not per process as EMFILE's limit is).
+   */
+  public record Limits(int maxBranches, int maxSnapshots, int maxOpenHandles) {
+    /** No limit beyond what fits in an int. */
+    public static final Limits NONE =
+        new Limits(Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE);
+
+    public Limits {
+      if (maxBranches < 1 || maxSnapshots < 0 || maxOpenHandles < 1) {
+        throw new IllegalArgumentException("limits need at least one branch and one handle: "
+            + maxBranches + " branches, " + maxSnapshots + " snapshots, " + maxOpenHandles
+            + " handles");
+      }
+    }
+  }
+
+  final Slots branchSlots;
+  final Slots snapshotSlots;
+  /** Open file and directory handles of every branch and snapshot view. */
+  final Slots handleSlots;
+
   public FsCore(Backstore backstore, LongSupplier clockNanos, boolean rootBypass,
-      boolean readOnly, boolean strictUtf8, int rootUid, int rootGid, int rootMode,
-      java.nio.file.@Nullable Path lowerDir) throws AgentFsException {
-    this(backstore, clockNanos, rootBypass, readOnly, strictUtf8, rootUid, rootGid, rootMode,
-        lowerDir, Long.MAX_VALUE);
+      boolean readOnly, boolean strictUtf8, boolean confinedSymlinks, int rootUid, int rootGid,
+      int rootMode, java.nio.file.@Nullable Path lowerDir) throws AgentFsException {
+    this(backstore, clockNanos, rootBypass, readOnly, strictUtf8, confinedSymlinks, rootUid,
+        rootGid, rootMode, lowerDir, Limits.NONE, Long.MAX_VALUE);
   }
 
   public FsCore(Backstore backstore, LongSupplier clockNanos, boolean rootBypass,
-      boolean readOnly, boolean strictUtf8, int rootUid, int rootGid, int rootMode,
-      java.nio.file.@Nullable Path lowerDir, long lowerRefreshNs) throws AgentFsException {
+      boolean readOnly, boolean strictUtf8, boolean confinedSymlinks, int rootUid, int rootGid,
+      int rootMode, java.nio.file.@Nullable Path lowerDir, Limits limits)
+      throws AgentFsException {
+    this(backstore, clockNanos, rootBypass, readOnly, strictUtf8, confinedSymlinks, rootUid,
+        rootGid, rootMode, lowerDir, limits, Long.MAX_VALUE);
+  }
+
+  /**
+   * {@code lowerRefreshNs}: how often an untouched overlay entry is compared with the lower
+   * again (0: every use; {@link Long#MAX_VALUE}: never).
+   */
+  public FsCore(Backstore backstore, LongSupplier clockNanos, boolean rootBypass,
+      boolean readOnly, boolean strictUtf8, boolean confinedSymlinks, int rootUid, int rootGid,
+      int rootMode, java.nio.file.@Nullable Path lowerDir, Limits limits, long lowerRefreshNs)
+      throws AgentFsException {
+    this.branchSlots = new Slots("branches", limits.maxBranches(), Errno.EDQUOT, "maxBranches");
+    this.snapshotSlots =
+        new Slots("snapshots", limits.maxSnapshots(), Errno.EDQUOT, "maxSnapshots");
+    this.handleSlots =
+        new Slots("open handles", limits.maxOpenHandles(), Errno.ENFILE, "maxOpenHandles");
     this.backstore = backstore;
     this.lower = lowerDir == null ? null : new Lower(lowerDir);
     if (lowerRefreshNs < 0) {
@@ -93,6 +139,7 @@ public final class FsCore {
     this.rootBypass = rootBypass;
     this.readOnly = readOnly;
     this.strictUtf8 = strictUtf8;
+    this.confinedSymlinks = confinedSymlinks;
     long now = clockNanos.getAsLong();
     long epoch = epochs.getAndIncrement();
     Inode root = new Inode(BranchFs.ROOT, epoch, Modes.S_IFDIR | (rootMode & 07777), rootUid,
@@ -113,6 +160,7 @@ public final class FsCore {
     BranchState main = new BranchState("main", null, LongTrie.<Inode>empty().with(1, root),
         epoch, now);
     branches.put("main", new BranchFs(this, main));
+    branchSlots.force();
     MetadataLog log = backstore.metadataLog();
     this.journaled = log != null;
     this.journal = log == null ? null : new Journal(this, log);
@@ -121,6 +169,7 @@ public final class FsCore {
         long maxIno = journal.replay();
         inos.set(Math.max(inos.get(), maxIno + 1));
         collectGarbage();
+        reportMissing();
         Set<String> live = new java.util.HashSet<>();
         for (Content c : contents) {
           if (c.id() != null) {
@@ -132,6 +181,7 @@ public final class FsCore {
           main.dirtyInodes.add(BranchFs.ROOT);
         }
         journal.flushAll(true);
+        compactIfDue();
       } catch (AgentFsException e) {
         throw new IllegalStateException("cannot open " + backstore.name() + ": "
             + e.getMessage(), e);
@@ -152,7 +202,43 @@ public final class FsCore {
       syncMetadata();
     } catch (AgentFsException | RuntimeException e) {
       LOG.warn("background metadata flush failed: {}", e.getMessage());
+      return;
     }
+    compactIfDue();
+  }
+
+  /** Compacts the log when it asks for it; a failure leaves the old log and is only logged. */
+  private void compactIfDue() {
+    Journal j = journal;
+    if (j == null || !j.wantsCompaction()) {
+      return;
+    }
+    try {
+      compactNow(j);
+    } catch (AgentFsException | RuntimeException e) {
+      LOG.warn("metadata log compaction failed: {}", e.getMessage());
+    }
+  }
+
+  /**
+   * Rewrites the metadata log now, keeping only what replay needs: the last state of each inode
+   * and entry between snapshots, and only the snapshots and branches the current state still
+   * depends on. The log is otherwise compacted on its own when it grows past its threshold (at
+   * open and from the background flusher). No-op without a durable backstore; ENOTSUP when its
+   * log cannot compact.
+   */
+  public void compactMetadata() throws AgentFsException {
+    Journal j = journal;
+    if (j != null) {
+      compactNow(j);
+    }
+  }
+
+  private void compactNow(Journal j) throws AgentFsException {
+    long t0 = System.nanoTime();
+    long[] sizes = j.compact();
+    LOG.info("compacted the metadata log of {} from {} to {} bytes in {} ms", backstore.name(),
+        sizes[0], sizes[1], (System.nanoTime() - t0) / 1_000_000);
   }
 
   /** Makes every change so far durable (no-op without a durable backstore). */
@@ -208,15 +294,51 @@ public final class FsCore {
       contents.add(c);
       return c;
     } catch (AgentFsException e) {
-      // Only corruption outside our control gets here (releases wait for a synced flush).
-      LOG.warn("content {} is missing ({}); the file reads as empty", id, e.getMessage());
+      // Usually an older state record of a file whose content was released once a later
+      // record replaced it: the stand-in dies in the garbage collection after replay. Only a
+      // stand-in something still reaches is lost data; reportMissing() warns about those.
       try {
         Content c = backstore.newContent();
         contents.add(c);
+        synchronized (missing) {
+          missing.put(c, id + " (" + e.getMessage() + ")");
+        }
         return c;
       } catch (AgentFsException e2) {
         throw new IllegalStateException(e2);
       }
+    }
+  }
+
+  /** How many files replay found without their content (they read as empty). */
+  private int lostAtOpen;
+
+  /** Files whose content the backstore no longer had when this filesystem was opened. */
+  public int lostAtOpen() {
+    synchronized (missing) {
+      return lostAtOpen;
+    }
+  }
+
+  /** Stand-ins for content the log names but the backstore no longer has, during replay. */
+  private final Map<Content, String> missing = new IdentityHashMap<>();
+
+  /** After replay and garbage collection: warns about stand-ins a live file still uses. */
+  private void reportMissing() {
+    synchronized (missing) {
+      int superseded = 0;
+      for (Map.Entry<Content, String> e : missing.entrySet()) {
+        if (contents.contains(e.getKey())) {
+          lostAtOpen++;
+          LOG.warn("content {} is missing; the file reads as empty", e.getValue());
+        } else {
+          superseded++;
+        }
+      }
+      if (superseded > 0) {
+        LOG.debug("{} replaced state records named content released since", superseded);
+      }
+      missing.clear();
     }
   }
 
@@ -355,6 +477,26 @@ public final class FsCore {
 
   // ---------------------------------------------------------------- branches and snapshots
 
+  /** Takes a slot, or counts one without checking while the journal replays. */
+  private void takeSlot(Slots slots, String name) throws AgentFsException {
+    if (journal != null && journal.replaying()) {
+      slots.force();
+    } else {
+      slots.take(name);
+    }
+  }
+
+  /** The limits this filesystem enforces. */
+  public Limits limits() {
+    return new Limits((int) branchSlots.max(), (int) snapshotSlots.max(),
+        (int) handleSlots.max());
+  }
+
+  /** Open file and directory handles across every branch and snapshot view. */
+  public long openHandles() {
+    return handleSlots.used();
+  }
+
   public BranchFs branch(String name) throws AgentFsException {
     BranchFs b = branches.get(name);
     if (b == null) {
@@ -428,26 +570,37 @@ public final class FsCore {
       if (snapshots.containsKey(name)) {
         throw new AgentFsException(Errno.EEXIST, "snapshot " + name);
       }
-      // Files the kernel writes directly (passthrough) cannot be copied on write: the
-      // snapshot takes a copy of them now and the branch keeps the live host file.
+      takeSlot(snapshotSlots, "snapshot " + name);
+      boolean made = false;
       List<Inode> live = new ArrayList<>();
-      for (Long ino : st.pinned.keySet()) {
-        Inode v = st.table.get(ino);
-        Content x = v == null ? null : v.content;
-        if (x == null || v.epoch != st.epoch || v.contentShared) {
-          continue;
+      try {
+        // Files the kernel writes directly (passthrough) cannot be copied on write: the
+        // snapshot takes a copy of them now and the branch keeps the live host file.
+        for (Long ino : st.pinned.keySet()) {
+          Inode v = st.table.get(ino);
+          Content x = v == null ? null : v.content;
+          if (x == null || v.epoch != st.epoch || v.contentShared) {
+            continue;
+          }
+          v.content = copyContent(x); // the version the snapshot keeps names the copy
+          live.add(v);
+          pinnedLive.put(v, x);
+          if (journaled) {
+            st.dirtyInodes.add(ino);
+          }
         }
-        v.content = copyContent(x); // the version the snapshot keeps names the copy
-        live.add(v);
-        pinnedLive.put(v, x);
-        if (journaled) {
-          st.dirtyInodes.add(ino);
+        if (journal != null && !journal.replaying()) {
+          journal.flushWith(b, Journal.snapshotRecord(branch, name, createdNs));
+        }
+        if (snapshots.put(name, new SnapshotState(name, branch, st.table, createdNs)) != null) {
+          snapshotSlots.give(); // a same-named snapshot of another branch raced us: one left
+        }
+        made = true;
+      } finally {
+        if (!made) {
+          snapshotSlots.give();
         }
       }
-      if (journal != null && !journal.replaying()) {
-        journal.flushWith(b, Journal.snapshotRecord(branch, name, createdNs));
-      }
-      snapshots.put(name, new SnapshotState(name, branch, st.table, createdNs));
       st.epoch = epochs.getAndIncrement();
       for (Inode v : live) {
         Inode mine = v.copyFor(st.epoch);
@@ -496,8 +649,14 @@ public final class FsCore {
     if (branches.containsKey(name)) {
       throw new AgentFsException(Errno.EEXIST, "branch " + name);
     }
+    takeSlot(branchSlots, "branch " + name);
     if (journal != null && !journal.replaying()) {
-      journal.flushWith(null, Journal.branchRecord(name, from, createdNs));
+      try {
+        journal.flushWith(null, Journal.branchRecord(name, from, createdNs));
+      } catch (AgentFsException | RuntimeException e) {
+        branchSlots.give();
+        throw e;
+      }
     }
     BranchState st = new BranchState(name, from, s.table(), epochs.getAndIncrement(),
         createdNs);
@@ -545,6 +704,32 @@ public final class FsCore {
     collectGarbage();
   }
 
+  /**
+   * Deletes the snapshots of {@code names} that still exist and reclaims, in one sweep, the
+   * storage only they used; returns those deleted. For pruning many at once: one sweep costs
+   * as much as a {@link #deleteSnapshot} of one.
+   */
+  public List<String> deleteSnapshots(java.util.Collection<String> names)
+      throws AgentFsException {
+    List<String> done = new ArrayList<>();
+    try {
+      for (String n : names) {
+        synchronized (this) {
+          if (!snapshots.containsKey(n)) {
+            continue; // deleted meanwhile
+          }
+          dropSnapshot(n);
+        }
+        done.add(n);
+      }
+    } finally {
+      if (!done.isEmpty()) {
+        collectGarbage();
+      }
+    }
+    return done;
+  }
+
   synchronized void dropSnapshot(String name) throws AgentFsException {
     if (!snapshots.containsKey(name)) {
       throw new AgentFsException(Errno.ENOENT, "snapshot " + name);
@@ -552,7 +737,9 @@ public final class FsCore {
     if (journal != null && !journal.replaying()) {
       journal.flushWith(null, Journal.deleteSnapshotRecord(name));
     }
-    snapshots.remove(name);
+    if (snapshots.remove(name) != null) {
+      snapshotSlots.give();
+    }
   }
 
   synchronized void dropBranch(String name) throws AgentFsException {
@@ -560,7 +747,9 @@ public final class FsCore {
     if (journal != null && !journal.replaying()) {
       journal.flushWith(null, Journal.deleteBranchRecord(name));
     }
-    branches.remove(name);
+    if (branches.remove(name) != null) {
+      branchSlots.give();
+    }
   }
 
   public void deleteBranch(String name) throws AgentFsException {

@@ -40,7 +40,8 @@ import org.jspecify.annotations.Nullable;
  * they exclude (and are excluded by) fcntl locks other processes take through the mount. As
  * {@link FileLock} specifies, locks are held on behalf of the whole JVM: a lock overlapping one
  * this JVM already holds on the same file (through any channel) throws {@link
- * OverlappingFileLockException}. Memory mapping is not supported.
+ * OverlappingFileLockException}. {@link #map} maps the host file that holds the bytes when
+ * there is one, and a private copy otherwise (see there for what each mode shares).
  */
 final class AgentFsFileChannel extends FileChannel {
   private static final int CHUNK = 1 << 20;
@@ -377,9 +378,102 @@ final class AgentFsFileChannel extends FileChannel {
     return done;
   }
 
+  /**
+   * Maps a region of the file, with the checks and argument errors of the default file system
+   * (including growing the file to {@code pos + size} through a writable channel). What the
+   * buffer shares depends on where the file's bytes live:
+   *
+   * <ul>
+   *   <li>In a host file that this branch owns alone (a host-directory backstore, the file not
+   *       shared with a snapshot since it was last written, not set-user/group-ID): the buffer
+   *       maps that host file itself. {@link MapMode#READ_WRITE READ_WRITE} and {@link
+   *       MapMode#READ_ONLY READ_ONLY} share one page cache with every read and write through
+   *       this file system: a write through the buffer is seen at once by reads of the branch,
+   *       and a write through the branch at once by the buffer. A snapshot taken while the
+   *       buffer lives gets a copy of the file; the branch and the buffer keep the live one, so
+   *       the buffer can never change a snapshot. {@link MapMode#PRIVATE PRIVATE} is the host
+   *       kernel's private mapping: pages the buffer wrote are its own, others may show later
+   *       changes to the file, as on Linux. A mount of the branch may keep serving pages it
+   *       cached before a write through the buffer until {@link #force} is called on a channel
+   *       of the file, which also tells watch services; {@link MappedByteBuffer#force()} makes
+   *       the bytes durable but cannot tell this file system. The host file stays pinned to the
+   *       inode until the buffer is garbage collected, which is when the JDK unmaps it.
+   *   <li>Anywhere else (the in-memory backstore, bytes shared with a snapshot, an overlay file
+   *       not yet copied up, a set-user/group-ID file): READ_ONLY and PRIVATE map a private
+   *       copy of the region taken now, so later changes to the file are not seen (which
+   *       {@link FileChannel#map} permits). READ_WRITE throws {@link
+   *       UnsupportedOperationException}: a buffer over a copy could never make its changes
+   *       reach the file, as no hook runs when the buffer is written or forced, nor see writes
+   *       made to the file after the copy.
+   * </ul>
+   *
+   * A mapping of size 0 is an empty buffer and maps nothing, as in the JDK.
+   */
   @Override
   public MappedByteBuffer map(MapMode mode, long pos, long size) throws IOException {
-    throw new UnsupportedOperationException("memory mapping is not supported by agentfs");
+    // The default file system's checks, in its order.
+    if (size > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("Size exceeds Integer.MAX_VALUE");
+    }
+    Objects.requireNonNull(mode, "Mode is null");
+    ensureOpen();
+    if (pos < 0L) {
+      throw new IllegalArgumentException("Negative position");
+    }
+    if (size < 0L) {
+      throw new IllegalArgumentException("Negative size");
+    }
+    if (pos + size < 0) {
+      throw new IllegalArgumentException("Position + size overflow");
+    }
+    if (mode != MapMode.READ_ONLY && mode != MapMode.READ_WRITE && mode != MapMode.PRIVATE) {
+      throw new UnsupportedOperationException(mode + ": only READ_ONLY, READ_WRITE and PRIVATE");
+    }
+    if (mode != MapMode.READ_ONLY && !writable()) {
+      throw new NonWritableChannelException();
+    }
+    if (!readable()) {
+      throw new NonReadableChannelException();
+    }
+    java.nio.file.Path host = null;
+    if (size > 0) {
+      try {
+        host = vfs.openBacking(ino, mode == MapMode.READ_WRITE);
+      } catch (AgentFsException e) {
+        throw fail(e);
+      }
+      if (host == null && mode == MapMode.READ_WRITE) {
+        throw new UnsupportedOperationException(path + ": READ_WRITE mapping needs the file's"
+            + " bytes in a host file (a host-directory backstore) and no set-user/group-ID bit;"
+            + " a buffer over a copy could not keep the file and the buffer in step");
+      }
+    }
+    boolean pinned = host != null;
+    try {
+      synchronized (posLock) {
+        if (sizeNow() < pos + size) {
+          if (!writable()) {
+            throw new IOException(
+                "Channel not open for writing - cannot extend file to required size");
+          }
+          try {
+            vfs.setattr(fs.caller(), ino, fh, SetAttr.size(pos + size));
+          } catch (AgentFsException e) {
+            throw fail(e);
+          }
+        }
+      }
+      if (host == null) {
+        return Mappings.copy(this::readAt, mode, pos, size);
+      }
+      MappedByteBuffer b = Mappings.hostFile(vfs, ino, host, mode, pos, size);
+      pinned = false; // the buffer holds the pin now
+      return b;
+    } finally {
+      if (pinned) {
+        vfs.releaseBacking(ino);
+      }
+    }
   }
 
   // ---------------------------------------------------------------- locks

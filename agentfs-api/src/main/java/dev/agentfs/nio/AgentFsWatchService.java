@@ -37,11 +37,12 @@ import org.jspecify.annotations.Nullable;
  * that appeared is ENTRY_CREATE, one that went away ENTRY_DELETE, one whose inode's attributes
  * or contents changed ENTRY_MODIFY — the mapping Linux's inotify gets from the JDK. Changes in
  * other branches, which share inode numbers, compare equal and raise nothing. Several changes
- * made before the thread looks may be reported as one, as with any watch service.
+ * made before the thread looks may be reported as one, as with any watch service. Each key
+ * queues its events by the JDK's rules ({@link PendingEvents}): repeats are counted, a burst of
+ * modifications of one file is one ENTRY_MODIFY per poll, and more than 512 pending events
+ * collapse into one OVERFLOW.
  */
 final class AgentFsWatchService implements WatchService {
-  private static final int MAX_EVENTS = 512;
-
   private final AgentFsFileSystem fs;
   private final LinkedBlockingDeque<Key> ready = new LinkedBlockingDeque<>();
   private final LinkedBlockingQueue<Object> raw = new LinkedBlockingQueue<>();
@@ -228,37 +229,6 @@ final class AgentFsWatchService implements WatchService {
     }
   }
 
-  private static final class Event<T> implements WatchEvent<T> {
-    private final Kind<T> kind;
-    private final @Nullable T context;
-    private int count = 1;
-
-    Event(Kind<T> kind, @Nullable T context) {
-      this.kind = kind;
-      this.context = context;
-    }
-
-    @Override
-    public Kind<T> kind() {
-      return kind;
-    }
-
-    @Override
-    public int count() {
-      return count;
-    }
-
-    @Override
-    public @Nullable T context() {
-      return context;
-    }
-
-    @Override
-    public String toString() {
-      return kind + " " + context + (count > 1 ? " x" + count : "");
-    }
-  }
-
   final class Key implements WatchKey {
     private final AgentFsPath dir;
     private final long dirIno;
@@ -267,7 +237,7 @@ final class AgentFsWatchService implements WatchService {
     /** Only the worker thread (and register, before the key is published) touch these. */
     private final Map<Name, Seen> children = new HashMap<>();
     private final Map<Long, Set<Name>> namesByIno = new HashMap<>();
-    private final List<Event<?>> events = new ArrayList<>();
+    private final PendingEvents events = new PendingEvents();
     private boolean signalled;
 
     Key(AgentFsPath dir, long dirIno, Set<WatchEvent.Kind<?>> kinds) {
@@ -392,19 +362,7 @@ final class AgentFsWatchService implements WatchService {
       }
       Path ctx = new AgentFsPath(fs, name);
       synchronized (this) {
-        Event<?> last = events.isEmpty() ? null : events.get(events.size() - 1);
-        if (last != null && last.kind() == kind && ctx.equals(last.context())) {
-          last.count++;
-        } else if (events.size() >= MAX_EVENTS) {
-          if (last == null || last.kind() != OVERFLOW) {
-            events.add(new Event<>(OVERFLOW, null));
-          } else {
-            last.count++;
-          }
-        } else {
-          events.add(new Event<>(kind, ctx));
-        }
-        if (!signalled) {
+        if (events.add(kind, ctx) && !signalled) {
           signalled = true;
           ready.offer(this);
         }
@@ -418,9 +376,7 @@ final class AgentFsWatchService implements WatchService {
 
     @Override
     public synchronized List<WatchEvent<?>> pollEvents() {
-      List<WatchEvent<?>> out = List.copyOf(events);
-      events.clear();
-      return out;
+      return events.drain();
     }
 
     @Override

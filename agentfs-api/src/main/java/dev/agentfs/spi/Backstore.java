@@ -89,6 +89,16 @@ public interface Backstore extends AutoCloseable {
     return null;
   }
 
+  /**
+   * The host directory that holds this backstore's files, or null when it keeps none (memory).
+   * AgentFs keeps it out of its own mounts: an overlay whose lower tree contains it does not
+   * show it, and a mount point at or above it is refused, since mounting there would hide the
+   * store from the server that reads it.
+   */
+  default java.nio.file.@Nullable Path hostDirectory() {
+    return null;
+  }
+
   /** Re-opens the content whose {@link Content#id()} is {@code id} (durable backstores). */
   default Content openContent(String id) throws AgentFsException {
     throw new AgentFsException(Errno.ENOTSUP, id, null, name() + " does not keep content");

@@ -131,20 +131,24 @@ public interface Vfs {
       long offOut, long len, int flags) throws AgentFsException;
 
   /**
-   * Kernel passthrough: the host file that may serve reads and writes of regular file
-   * {@code ino} directly, without further calls into this filesystem, or null when the bytes
-   * are shared with a snapshot (and {@code forWrite} is false), are not in a host file, or
-   * the file is set-user/group-ID (a write must clear those bits, so it must reach us).
-   * For a write the filesystem first unshares the bytes, so kernel writes can never reach a
-   * snapshot. The returned file stays this inode's until {@link #releaseBacking}; a snapshot
-   * taken meanwhile gets its own copy of it.
+   * Kernel passthrough (and java.nio memory mappings): the host file that may serve reads and
+   * writes of regular file {@code ino} directly, without further calls into this filesystem,
+   * or null when the bytes are shared with a snapshot (and {@code forWrite} is false), are not
+   * in a host file, or the file is set-user/group-ID (a write must clear those bits, so it
+   * must reach us). For a write the filesystem first unshares the bytes, so kernel writes can
+   * never reach a snapshot. The returned file stays this inode's until {@link
+   * #releaseBacking}; a snapshot taken meanwhile gets its own copy of it. While it is in use,
+   * {@link #fsync} tells listeners the file changed (the writes it cannot see).
    */
   default java.nio.file.@org.jspecify.annotations.Nullable Path openBacking(long ino,
       boolean forWrite) throws AgentFsException {
     return null;
   }
 
-  /** The kernel no longer uses the host file {@link #openBacking} returned for {@code ino}. */
+  /**
+   * The kernel (or a mapping) no longer uses the host file {@link #openBacking} returned for
+   * {@code ino}.
+   */
   default void releaseBacking(long ino) {}
 
   /**

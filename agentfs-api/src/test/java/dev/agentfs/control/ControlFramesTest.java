@@ -70,13 +70,14 @@ class ControlFramesTest {
   void opCodesAreTheDocumentedOnes() {
     String[] names = {"PING", "SNAPSHOT_CREATE", "SNAPSHOT_LIST", "SNAPSHOT_DELETE",
         "BRANCH_CREATE", "BRANCH_LIST", "BRANCH_DELETE", "BIND", "UNBIND", "SHOW", "DIFF",
-        "COMMIT", "EXPORT", "RESET", "RESTORE", "SET_DEFAULT"};
+        "COMMIT", "EXPORT", "RESET", "RESTORE", "SET_DEFAULT", "INFO", "CHECKPOINT",
+        "SNAPSHOT_MOUNT"};
     for (int i = 0; i < names.length; i++) {
       assertEquals(names[i], Op.of(i + 1).name());
       assertEquals(i + 1, Op.valueOf(names[i]).code());
     }
     assertEquals(null, Op.of(0));
-    assertEquals(null, Op.of(17));
+    assertEquals(null, Op.of(20));
     assertEquals(null, Op.of(-1));
   }
 

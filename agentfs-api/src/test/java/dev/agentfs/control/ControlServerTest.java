@@ -70,6 +70,22 @@ class ControlServerTest {
   }
 
   @Test
+  void infoCheckpointAndSnapshotMount() throws AgentFsException {
+    assertEquals("{\"pid\":99,\"store\":\"memory\",\"branches\":[\"main\"]}\n",
+        call(Op.INFO));
+    assertEquals("{\"branch\":\"b\",\"checkpoint\":null,\"created\":false,"
+        + "\"pruned\":[]}\n", call(Op.CHECKPOINT, "branch", "b"));
+    assertEquals(Errno.EINVAL, fails(Op.CHECKPOINT).errno());
+    plane.snapshots.put("s1", "main");
+    assertEquals("{\"name\":\"s1\",\"path\":\"/mnt/s1\",\"readOnly\":true}\n",
+        call(Op.SNAPSHOT_MOUNT, "name", "s1", "path", "/mnt/s1"));
+    assertEquals(Errno.EINVAL, fails(Op.SNAPSHOT_MOUNT, "name", "s1", "path", "rel").errno());
+    assertEquals(Errno.ENOENT, fails(Op.SNAPSHOT_MOUNT, "name", "s9", "path", "/m").errno());
+    assertEquals(List.of("info", "checkpoint b", "mountSnapshot s1 /mnt/s1",
+        "mountSnapshot s9 /m"), plane.calls);
+  }
+
+  @Test
   void snapshots() throws AgentFsException {
     assertEquals("{\"name\":\"s1\"}\n", call(Op.SNAPSHOT_CREATE, "name", "s1"));
     assertEquals("{\"name\":\"s2\",\"branch\":\"dev\"}\n",
@@ -273,7 +289,7 @@ class ControlServerTest {
         Arguments.of("version 0", raw(ControlFrames.MAGIC, 0, 1, 0, none, 0), "version 0"),
         Arguments.of("version 2", raw(ControlFrames.MAGIC, 2, 1, 0, none, 0), "version 2"),
         Arguments.of("op 0", raw(ControlFrames.MAGIC, 1, 0, 0, none, 0), "unknown op 0"),
-        Arguments.of("op 17", raw(ControlFrames.MAGIC, 1, 17, 0, none, 0), "unknown op 17"),
+        Arguments.of("op 20", raw(ControlFrames.MAGIC, 1, 20, 0, none, 0), "unknown op 20"),
         Arguments.of("op 65535", raw(ControlFrames.MAGIC, 1, 0xffff, 0, none, 0),
             "unknown op 65535"),
         Arguments.of("payload longer than frame",

@@ -133,9 +133,50 @@ public final class FakeControlPlane implements ControlPlane {
   }
 
   @Override
+  public String patch(Caller caller, String from, String to) throws AgentFsException {
+    log("patch " + from + " " + to);
+    return "--- a/x\n+++ b/x\n";
+  }
+
+  @Override
+  public void restore(Caller caller, String branch, String from, String path)
+      throws AgentFsException {
+    log("restore " + branch + " " + from + " " + path);
+  }
+
+  @Override
   public Path export(Caller caller, String branch) throws AgentFsException {
     log("export " + branch);
     return Path.of("/run/agentfs/export", branch);
+  }
+
+  @Override
+  public Map<String, Object> info(Caller caller) throws AgentFsException {
+    log("info");
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("pid", 99);
+    o.put("store", "memory");
+    o.put("branches", new ArrayList<>(branches.keySet()));
+    return o;
+  }
+
+  @Override
+  public Map<String, Object> checkpoint(Caller caller, String branch) throws AgentFsException {
+    log("checkpoint " + branch);
+    Map<String, Object> o = new LinkedHashMap<>();
+    o.put("branch", branch);
+    o.put("checkpoint", null);
+    o.put("created", false);
+    o.put("pruned", List.of());
+    return o;
+  }
+
+  @Override
+  public void mountSnapshot(Caller caller, String name, Path path) throws AgentFsException {
+    log("mountSnapshot " + name + " " + path);
+    if (!snapshots.containsKey(name)) {
+      throw new AgentFsException(Errno.ENOENT, "snapshot " + name);
+    }
   }
 
   /** A change for tests. */

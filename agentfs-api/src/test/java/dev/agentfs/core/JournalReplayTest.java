@@ -175,6 +175,16 @@ class JournalReplayTest {
           return batches.size();
         }
 
+        @Override public void compact(Compaction c) throws AgentFsException {
+          List<List<ByteBuffer>> fresh = new ArrayList<>();
+          c.writeTo(b -> fresh.add(List.copyOf(b)));
+          synchronized (batches) {
+            batches.clear();
+            batches.addAll(fresh);
+            syncedAt.add(batches.size());
+          }
+        }
+
         @Override public void close() {}
       };
     }
@@ -286,6 +296,39 @@ class JournalReplayTest {
       assertEquals(synced, dump(again.main()));
       assertFalse(again.main().exists("/lost-maybe"));
     }
+  }
+
+  @Test
+  void onlyContentALiveFileNeedsCountsAsLost() throws Exception {
+    DurableMemory store = new DurableMemory(new ArrayList<>());
+    try (AgentFs fs = open(store)) {
+      fs.main().write("/f", "old");
+      fs.main().write("/g", "g");
+      fs.main().snapshot("s");
+      fs.main().write("/f", "new"); // copy on write: the old content stays with s
+      fs.deleteSnapshot("s"); // ... and is released, while older records still name it
+    }
+    try (AgentFs fs = open(store)) {
+      assertEquals(0, fs.core().lostAtOpen(), "a replaced record's content is not lost");
+      assertEquals("new", fs.main().readString("/f"));
+    }
+    store.byId.values().removeIf(c -> {
+      try {
+        return new String(read(c)).equals("g");
+      } catch (AgentFsException e) {
+        return false;
+      }
+    });
+    try (AgentFs fs = open(store)) {
+      assertEquals(1, fs.core().lostAtOpen());
+      assertEquals("", fs.main().readString("/g"));
+    }
+  }
+
+  private static byte[] read(Content c) throws AgentFsException {
+    ByteBuffer b = ByteBuffer.allocate((int) c.size());
+    c.read(0, b);
+    return b.array();
   }
 
   @Test

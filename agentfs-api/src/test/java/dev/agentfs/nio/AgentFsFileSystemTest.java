@@ -343,9 +343,10 @@ class AgentFsFileSystemTest {
   void unsupportedOperationsSaySo() throws Exception {
     try (FileSystem fs = main.asFileSystem()) {
       Path f = Files.writeString(fs.getPath("/f"), "x");
-      try (FileChannel ch = FileChannel.open(f, READ)) {
-        assertThrows(UnsupportedOperationException.class,
-            () -> ch.map(FileChannel.MapMode.READ_ONLY, 0, 1));
+      try (FileChannel ch = FileChannel.open(f, READ, WRITE)) {
+        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+            () -> ch.map(FileChannel.MapMode.READ_WRITE, 0, 1));
+        assertTrue(e.getMessage().contains("host file"), e.getMessage());
       }
       assertThrows(UnsupportedOperationException.class, f::toFile);
       assertThrows(java.nio.file.ProviderMismatchException.class,

@@ -92,11 +92,24 @@ class NioScenarioTest {
     all.put("pathOperations", NioScenarioTest::paths);
     all.put("locks", NioScenarioTest::locks);
     all.put("watchService", NioScenarioTest::watch);
+    all.put("watchCoalescing", NioScenarioTest::watchCoalescing);
+    all.put("watchOverflow", NioScenarioTest::watchOverflow);
     all.put("fileStore", NioScenarioTest::fileStore);
     return all.entrySet().stream().map(e -> dynamicTest(e.getKey(), () -> compare(e.getValue())));
   }
 
+  /** Makes the AgentFs a scenario's second run uses. */
+  @FunctionalInterface
+  interface AgentFsFactory {
+    AgentFs create() throws Exception;
+  }
+
   private static void compare(Scenario s) throws Exception {
+    compare(s, () -> AgentFs.builder().build());
+  }
+
+  /** Runs {@code s} on the default file system and on a branch of {@code agentFs}'s result. */
+  static void compare(Scenario s, AgentFsFactory agentFs) throws Exception {
     Path tmp = Files.createTempDirectory("nio-oracle");
     List<String> expected;
     try {
@@ -108,7 +121,7 @@ class NioScenarioTest {
       deleteTree(tmp);
     }
     List<String> actual;
-    try (AgentFs afs = AgentFs.builder().build();
+    try (AgentFs afs = agentFs.create();
         FileSystem fs = afs.main().asFileSystem()) {
       Path root = Files.createDirectory(fs.getPath("/w"));
       Transcript t = new Transcript(root);
@@ -949,6 +962,108 @@ class NioScenarioTest {
     WatchService closed = root.getFileSystem().newWatchService();
     closed.close();
     t.step("pollClosed", () -> closed.poll());
+  }
+
+  /**
+   * Bursts of writes to two files with a creation between them, left unpolled: the key must
+   * hold one ENTRY_MODIFY per file (repeats only counted), in first-change order, as the JDK's
+   * keys do. The counts themselves depend on when the watcher looked (inotify also merges
+   * unread identical events), so only their being positive is compared.
+   */
+  static void watchCoalescing(Path root, Transcript t) throws Exception {
+    Path dir = Files.createDirectory(root.resolve("watched"));
+    Path done = Files.createDirectory(root.resolve("barrier"));
+    Files.writeString(dir.resolve("f"), "");
+    Files.writeString(dir.resolve("g"), "");
+    try (WatchService ws = root.getFileSystem().newWatchService()) {
+      WatchKey key = dir.register(ws, ENTRY_CREATE, ENTRY_DELETE, ENTRY_MODIFY);
+      WatchKey barrier = done.register(ws, ENTRY_CREATE);
+      for (int i = 0; i < 40; i++) {
+        Files.writeString(dir.resolve("f"), "x", APPEND);
+      }
+      Files.createFile(dir.resolve("h"));
+      for (int i = 0; i < 40; i++) {
+        Files.writeString(dir.resolve("f"), "y", APPEND);
+      }
+      Files.writeString(dir.resolve("g"), "z", APPEND);
+      Files.writeString(dir.resolve("f"), "w", APPEND);
+      t.step("barrier", () -> awaitBarrier(ws, barrier, done, "1"));
+      t.step("burst", () -> describe(key.pollEvents()));
+      t.step("reset", key::reset);
+      for (int i = 0; i < 40; i++) {
+        Files.writeString(dir.resolve("g"), "v", APPEND);
+      }
+      t.step("barrier2", () -> awaitBarrier(ws, barrier, done, "2"));
+      t.step("nextPoll", () -> describe(key.pollEvents()));
+      t.step("empty", () -> describe(key.pollEvents()));
+    }
+  }
+
+  /**
+   * More creations than a key holds (512) before anyone polls: the JDK drops them all for one
+   * OVERFLOW event that counts every event after the 512th; the next poll starts afresh.
+   */
+  static void watchOverflow(Path root, Transcript t) throws Exception {
+    Path dir = Files.createDirectory(root.resolve("watched"));
+    Path done = Files.createDirectory(root.resolve("barrier"));
+    try (WatchService ws = root.getFileSystem().newWatchService()) {
+      WatchKey key = dir.register(ws, ENTRY_CREATE);
+      WatchKey barrier = done.register(ws, ENTRY_CREATE);
+      for (int i = 0; i < 600; i++) {
+        Files.createFile(dir.resolve("n" + i));
+      }
+      t.step("barrier", () -> awaitBarrier(ws, barrier, done, "1"));
+      t.step("overflowed", () -> {
+        List<String> out = new ArrayList<>();
+        for (WatchEvent<?> e : key.pollEvents()) {
+          out.add(e.kind() + " " + e.context() + " x" + e.count());
+        }
+        return out;
+      });
+      t.step("reset", key::reset);
+      Files.createFile(dir.resolve("after"));
+      t.step("barrier2", () -> awaitBarrier(ws, barrier, done, "2"));
+      t.step("afterwards", () -> describe(key.pollEvents()));
+    }
+  }
+
+  /** Kind, context and whether the count is positive, of each event. */
+  private static List<String> describe(List<WatchEvent<?>> events) {
+    List<String> out = new ArrayList<>();
+    for (WatchEvent<?> e : events) {
+      out.add(e.kind() + " " + e.context() + (e.count() >= 1 ? "" : " count<1"));
+    }
+    return out;
+  }
+
+  /**
+   * Creates {@code name} in {@code dir} (watched by {@code barrier}) and waits for its event,
+   * leaving every other key that turns up signalled and unpolled. A watch service reports one
+   * source in order (inotify's queue, the core's change feed), so once the barrier's event is
+   * in, every event caused before it is in its key too.
+   */
+  static boolean awaitBarrier(WatchService ws, WatchKey barrier, Path dir, String name)
+      throws Exception {
+    Files.createFile(dir.resolve(name));
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (System.nanoTime() < deadline) {
+      WatchKey k = ws.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+      if (k == null) {
+        break;
+      }
+      if (k != barrier) {
+        continue;
+      }
+      boolean found = false;
+      for (WatchEvent<?> e : k.pollEvents()) {
+        found |= e.context() != null && e.context().toString().equals(name);
+      }
+      k.reset();
+      if (found) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Polls (with a timeout, no sleeps) until {@code kind} for {@code name} arrives. */

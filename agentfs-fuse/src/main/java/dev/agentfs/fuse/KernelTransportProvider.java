@@ -2,6 +2,8 @@ package dev.agentfs.fuse;
 
 import dev.agentfs.AgentFsException;
 import dev.agentfs.Configuration;
+import dev.agentfs.Errno;
+import dev.agentfs.fuse.protocol.InitFlag;
 import dev.agentfs.fuse.session.Capabilities;
 import dev.agentfs.fuse.session.Fusermount;
 import dev.agentfs.fuse.session.MountMethod;
@@ -11,6 +13,9 @@ import dev.agentfs.spi.TransportProvider;
 import dev.agentfs.vfs.Vfs;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -20,13 +25,17 @@ import org.jspecify.annotations.Nullable;
  * needs Linux, the FUSE device and one of the two ways to mount; {@link #unavailableReason()}
  * says which is missing. System properties: {@code agentfs.fuse.cleanStale=true} makes mounts
  * detach a dead mount left at the mount point first; {@code
- * agentfs.fuse.mountMethod=auto|syscall|fusermount} forces a {@link MountMethod}.
+ * agentfs.fuse.mountMethod=auto|syscall|fusermount} forces a {@link MountMethod}; {@code
+ * agentfs.fuse.hideInitFlags=DO_READDIRPLUS,POSIX_LOCKS} (names of {@link InitFlag}) mounts as
+ * if the kernel had not offered those capabilities, to test how the filesystem degrades.
  *
  * @since 0.1
  */
 public final class KernelTransportProvider implements TransportProvider {
   /** The system property that forces a {@link MountMethod}. */
   public static final String MOUNT_METHOD_PROPERTY = "agentfs.fuse.mountMethod";
+  /** The system property naming INIT capabilities to hide from negotiation. */
+  public static final String HIDE_INIT_FLAGS_PROPERTY = "agentfs.fuse.hideInitFlags";
 
   @Override
   public String name() {
@@ -71,7 +80,25 @@ public final class KernelTransportProvider implements TransportProvider {
       throws AgentFsException {
     MountOptions o = MountOptions.defaults()
         .withCleanStale(Boolean.getBoolean("agentfs.fuse.cleanStale"))
-        .withMethod(method());
+        .withMethod(method())
+        .withHiddenInitFlags(hiddenInitFlags(mountPoint));
     return KernelMounts.mount(vfs, mountPoint, config, o);
+  }
+
+  private static InitFlag[] hiddenInitFlags(Path mountPoint) throws AgentFsException {
+    String v = System.getProperty(HIDE_INIT_FLAGS_PROPERTY, "");
+    List<InitFlag> out = new ArrayList<>();
+    for (String name : v.split(",")) {
+      if (name.isBlank()) {
+        continue;
+      }
+      try {
+        out.add(InitFlag.valueOf(name.trim().toUpperCase(Locale.ROOT)));
+      } catch (IllegalArgumentException e) {
+        throw new AgentFsException(Errno.EINVAL, mountPoint.toString(), null,
+            HIDE_INIT_FLAGS_PROPERTY + ": no FUSE_INIT capability '" + name.trim() + "'");
+      }
+    }
+    return out.toArray(new InitFlag[0]);
   }
 }

@@ -158,6 +158,11 @@ public final class FaultyBackstore implements Backstore {
   }
 
   @Override
+  public java.nio.file.@Nullable Path hostDirectory() {
+    return inner.hostDirectory();
+  }
+
+  @Override
   public Set<BackstoreFeature> features() {
     return inner.features();
   }

@@ -96,6 +96,37 @@ class MountControlTest {
   }
 
   @Test
+  void eachMountAnswersForItselfResetAndRestoreToo() throws Exception {
+    Branch b1 = m.fs().createBranch("b1", m.fs().main());
+    b1.write("/README", "b1");
+    Path other = Files.createDirectory(tmp.resolve("b1"));
+    try (var h = m.fs().mount(b1, other); ControlClient c1 = ControlClient.open(other)) {
+      // Without 'branch', a snapshot is of the caller's branch at the mount it asks through.
+      c1.call(Op.SNAPSHOT_CREATE, Map.of("name", "viaB1"));
+      assertEquals("b1", m.fs().getSnapshot("viaB1").branch());
+      c.call(Op.SNAPSHOT_CREATE, Map.of("name", "viaMain"));
+      assertEquals("main", m.fs().getSnapshot("viaMain").branch());
+      String info = c1.call(Op.INFO, Map.of());
+      assertTrue(info.startsWith("{\"pid\":" + ProcessHandle.current().pid()
+          + ",\"mountpoint\":\"" + other + "\",\"kind\":\"mount\",\"store\":\"memory\","), info);
+      assertTrue(info.contains("\"defaultBranch\":\"b1\",\"branches\":[\"b1\",\"main\"],"
+          + "\"snapshots\":3,\"bound\":[]}"), info);
+      assertTrue(c.call(Op.INFO, Map.of()).contains("\"defaultBranch\":\"main\""));
+
+      Files.writeString(other.resolve("README"), "changed");
+      Files.writeString(other.resolve("new"), "n");
+      assertEquals("{\"branch\":\"b1\",\"restored\":\"/README\",\"from\":\"viaB1\"}\n",
+          c.call(Op.RESTORE, Map.of("branch", "b1", "from", "viaB1", "path", "/README")));
+      assertEquals("b1", Files.readString(other.resolve("README")));
+      assertTrue(Files.exists(other.resolve("new")), "restore touched only its path");
+      assertEquals("{\"branch\":\"b1\",\"resetTo\":\"viaB1\"}\n",
+          c.call(Op.RESET, Map.of("branch", "b1", "to", "viaB1")));
+      assertFalse(Files.exists(other.resolve("new")), "reset took the branch back");
+      assertEquals("hello", Files.readString(m.path("README")), "main untouched");
+    }
+  }
+
+  @Test
   void bindShowUnbindAProcess() throws Exception {
     c.call(Op.BRANCH_CREATE, Map.of("name", "b1", "fromBranch", "main"));
     m.fs().branch("b1").write("/README", "b1");

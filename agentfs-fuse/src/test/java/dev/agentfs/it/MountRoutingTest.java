@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.agentfs.AgentFs;
 import dev.agentfs.Branch;
+import dev.agentfs.fuse.session.FuseSession;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -110,6 +111,23 @@ class MountRoutingTest {
       a.destroyForcibly();
       b.destroyForcibly();
     }
+  }
+
+  /**
+   * The kernel keeps a renamed dentry's cache time: moved from a cached directory into the
+   * root, one branch's entry would serve every process for an hour unless it is dropped.
+   */
+  @Test
+  void anEntryRenamedIntoTheRootIsNotServedToOtherBranches() throws Exception {
+    String mp = m.dir().toString();
+    // b1 looks src/f up (cached for an hour below the root), then moves it to the root.
+    runBound("b1", "cat " + mp + "/src/f > /dev/null; mv " + mp + "/src/f " + mp + "/top");
+    FuseSession.live(m.dir()).awaitNotices(java.time.Duration.ofSeconds(10));
+    assertEquals("main-top", Files.readString(m.path("top")), "main sees its own /top");
+    assertEquals("main-top", runBound(null, "cat " + mp + "/top"));
+    assertEquals("b1", runBound("b1", "cat " + mp + "/top"));
+    assertEquals("b1", m.fs().branch("b1").readString("/top"));
+    assertEquals("main-top", m.fs().main().readString("/top"));
   }
 
   @Test

@@ -23,7 +23,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <pre>
  *   file   := header frame*
- *   header := "AGFSMLOG" u32 version(1) u32 0                          (16 bytes)
+ *   header := "AGFSMLOG" u32 version(1) u32 compactedKiB               (16 bytes)
  *   frame  := u32 FRAME_MAGIC  u32 length  u32 crc32c(length, payload)  payload
  *   payload:= u32 count  (u32 recordLength  recordBytes){count}
  * </pre>
@@ -33,6 +33,12 @@ import org.jspecify.annotations.Nullable;
  * and truncates at the first frame that is incomplete or fails its check, so later appends follow
  * the last good batch; a damaged frame whose full length was present (corruption rather than a
  * torn tail) is first copied to {@code meta.log.discarded-<offset>} for inspection.
+ *
+ * <p>{@code compactedKiB} is the log's size right after its last {@link #compact compaction}
+ * (0 before the first), so the growth since then is known across restarts: the log asks for
+ * compaction ({@link #wantsCompaction}) when it is larger than a threshold (default 8 MiB) and
+ * than {@value #GROWTH} times that size, which keeps the rewriting amortised to a constant
+ * share of the bytes appended.
  *
  * <p>Appends are serialised by a lock around the write; {@code sync} runs outside it and covers
  * every batch written before it started, so concurrent synchronous appenders share fsyncs (group
@@ -48,6 +54,12 @@ public final class FileMetadataLog implements MetadataLog {
   static final int FRAME_MAGIC = 0x4D464741; // "AGFM" little-endian
   static final int FRAME_HEADER_BYTES = 12;
 
+  /** The default size below which the log never asks to be compacted: 8 MiB. */
+  public static final long DEFAULT_COMPACT_ABOVE = 8L << 20;
+
+  /** The log asks to be compacted when it has grown to this many times its compacted size. */
+  public static final int GROWTH = 4;
+
   /** The largest payload of one frame: 1 GiB. Larger lengths in a file are damage. */
   public static final int MAX_BATCH_BYTES = 1 << 30;
 
@@ -55,26 +67,44 @@ public final class FileMetadataLog implements MetadataLog {
   private final String pathString;
   private final ReentrantLock appendLock = new ReentrantLock();
   private final Object syncLock = new Object();
-  private int fd;
+  /** Replays hold it shared while they read {@link #fd}; a compaction swaps fd exclusively. */
+  private final java.util.concurrent.locks.ReentrantReadWriteLock fdSwap =
+      new java.util.concurrent.locks.ReentrantReadWriteLock();
+  private volatile int fd;
   private volatile long tail;
   private long durable; // under syncLock
   private volatile boolean closed;
   private volatile @Nullable AgentFsException failed;
+  private volatile long compactedBytes;
+  private final long compactAbove;
 
-  private FileMetadataLog(Path path, int fd, long tail) {
+  private FileMetadataLog(Path path, int fd, long tail, long compactedBytes, long compactAbove) {
     this.path = path;
     this.pathString = path.toString();
     this.fd = fd;
     this.tail = tail;
     this.durable = tail;
+    this.compactedBytes = compactedBytes;
+    this.compactAbove = compactAbove;
   }
 
   /**
    * Opens the log at {@code path}, creating it if missing, and cuts off a torn tail. A stale
-   * {@code .new} file from an interrupted {@link #rewrite} is removed (the rename had not
+   * {@code .new} file from an interrupted {@link #compact} is removed (the rename had not
    * happened, so the old log is the current one).
    */
   public static FileMetadataLog open(Path path) throws AgentFsException {
+    return open(path, DEFAULT_COMPACT_ABOVE);
+  }
+
+  /**
+   * Like {@link #open(Path)}, with the size below which the log never asks to be compacted
+   * ({@link #wantsCompaction}).
+   */
+  public static FileMetadataLog open(Path path, long compactAbove) throws AgentFsException {
+    if (compactAbove < 0) {
+      throw new IllegalArgumentException("negative compaction threshold: " + compactAbove);
+    }
     Path abs = path.toAbsolutePath();
     String p = abs.toString();
     try {
@@ -90,14 +120,14 @@ public final class FileMetadataLog implements MetadataLog {
       long size = Native.fstat(fd, p)[0];
       if (size < HEADER_BYTES) {
         initialise(fd, abs, size);
-        return new FileMetadataLog(abs, fd, HEADER_BYTES);
+        return new FileMetadataLog(abs, fd, HEADER_BYTES, 0, compactAbove);
       }
-      checkHeader(fd, p);
+      long compacted = checkHeader(fd, p);
       long end = scan(fd, p, size, null);
       if (end < size) {
         discardTail(fd, abs, end, size);
       }
-      return new FileMetadataLog(abs, fd, end);
+      return new FileMetadataLog(abs, fd, end, compacted, compactAbove);
     } catch (AgentFsException | RuntimeException e) {
       Native.closeQuietly(fd);
       throw e;
@@ -127,12 +157,19 @@ public final class FileMetadataLog implements MetadataLog {
   }
 
   private static ByteBuffer header() {
+    return header(0);
+  }
+
+  /** The header of a log whose last compaction left it {@code compacted} bytes long. */
+  private static ByteBuffer header(long compacted) {
     ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    h.put(FILE_MAGIC).putInt(VERSION).putInt(0);
+    long kib = (compacted + 1023) / 1024;
+    h.put(FILE_MAGIC).putInt(VERSION).putInt((int) Math.min(kib, 0xFFFF_FFFFL));
     return h.flip();
   }
 
-  private static void checkHeader(int fd, String p) throws AgentFsException {
+  /** Checks magic and version; returns the compacted size the header records, in bytes. */
+  private static long checkHeader(int fd, String p) throws AgentFsException {
     ByteBuffer h = ByteBuffer.allocate(HEADER_BYTES).order(ByteOrder.LITTLE_ENDIAN);
     Native.preadFully(fd, h, 0, p);
     h.flip();
@@ -146,6 +183,7 @@ public final class FileMetadataLog implements MetadataLog {
       throw new AgentFsException(
           Errno.EIO, p, null, "metadata log version " + version + ", this code reads " + VERSION);
     }
+    return Integer.toUnsignedLong(h.getInt()) * 1024;
   }
 
   /**
@@ -331,18 +369,28 @@ public final class FileMetadataLog implements MetadataLog {
   @Override
   public void replay(BatchSink sink) throws AgentFsException {
     long end;
+    int f;
+    // The scan runs outside the append lock, but holds the descriptor against a compaction
+    // swapping and closing it; the read lock is taken under the append lock, which a
+    // compaction holds from start to swap, so the two cannot wait for each other.
     appendLock.lock();
     try {
       checkUsable();
       end = tail;
+      f = fd;
+      fdSwap.readLock().lock();
     } finally {
       appendLock.unlock();
     }
-    long read = scan(fd, pathString, end, sink);
-    if (read != end) {
-      // Damage appeared below the tail after open: not a torn write, so do not cut it away.
-      throw new AgentFsException(
-          Errno.EIO, pathString, null, "metadata log damaged at offset " + read + " since open");
+    try {
+      long read = scan(f, pathString, end, sink);
+      if (read != end) {
+        // Damage appeared below the tail after open: not a torn write, so do not cut it away.
+        throw new AgentFsException(
+            Errno.EIO, pathString, null, "metadata log damaged at offset " + read + " since open");
+      }
+    } finally {
+      fdSwap.readLock().unlock();
     }
   }
 
@@ -352,18 +400,50 @@ public final class FileMetadataLog implements MetadataLog {
   }
 
   /**
-   * Replaces the whole log with {@code batches} (a compaction): writes {@code meta.log.new},
-   * syncs it, renames it over the log and syncs the directory, so a crash leaves either the old
-   * or the new log. Appends wait while this runs; the caller makes sure {@code batches} stands
-   * for everything appended before.
+   * Replaces the whole log with {@code batches}; see {@link #compact}. For tests and tools that
+   * build the new log themselves.
    */
   public void rewrite(List<List<ByteBuffer>> batches) throws AgentFsException {
+    compact(out -> {
+      for (List<ByteBuffer> b : batches) {
+        out.accept(b);
+      }
+    });
+  }
+
+  /**
+   * True when the log is larger than both its threshold and {@value #GROWTH} times its size
+   * after the last compaction (kept in the header, so this holds across restarts).
+   */
+  @Override
+  public boolean wantsCompaction() {
+    long t = tail;
+    return !closed && t > compactAbove && t > GROWTH * compactedBytes;
+  }
+
+  /** The size right after the last compaction, 0 when never compacted. */
+  public long compactedBytes() {
+    return compactedBytes;
+  }
+
+  /**
+   * Replaces the whole log with the batches {@code compaction} writes: streams them to {@code
+   * meta.log.new}, writes the header (with the new size), fsyncs, renames it over the log and
+   * fsyncs the directory, so a crash leaves either the old or the new log ({@link #open}
+   * deletes a leftover {@code .new}). Appends wait while this runs; {@code compaction} may
+   * {@link #replay} this log. When the directory fsync fails the log refuses further appends
+   * (EIO), as after a failed fsync: the rename may not be durable, so appends to the new file
+   * could be lost with it.
+   */
+  @Override
+  public void compact(Compaction compaction) throws AgentFsException {
     Path tmp = newPath(path);
     String t = tmp.toString();
     appendLock.lock();
     try {
       synchronized (syncLock) {
         checkUsable();
+        stage("start");
         int nfd =
             LIBC.open(
                 t, Native.O_RDWR | Native.O_CREAT | Native.O_TRUNC | Native.O_CLOEXEC, 0644);
@@ -372,19 +452,15 @@ public final class FileMetadataLog implements MetadataLog {
         }
         boolean installed = false;
         try {
-          long pos = 0;
-          ByteBuffer h = header();
-          Native.pwriteFully(nfd, h, pos, t);
-          pos += HEADER_BYTES;
-          for (List<ByteBuffer> b : batches) {
-            ByteBuffer frame = encode(b);
-            int n = frame.remaining();
-            Native.pwriteFully(nfd, frame, pos, t);
-            pos += n;
-          }
+          FrameWriter w = new FrameWriter(nfd, t, HEADER_BYTES);
+          compaction.writeTo(w::add);
+          long end = w.finish();
+          Native.pwriteFully(nfd, header(end), 0, t);
+          stage("written");
           if (LIBC.fsync(nfd) != 0) {
             throw Native.error(Native.errno(), t, "fsync compacted metadata log");
           }
+          stage("synced");
           try {
             Files.move(tmp, path, StandardCopyOption.ATOMIC_MOVE);
           } catch (IOException e) {
@@ -392,11 +468,24 @@ public final class FileMetadataLog implements MetadataLog {
           }
           installed = true;
           int old = fd;
-          fd = nfd;
-          tail = pos;
-          durable = pos;
-          Native.closeQuietly(old);
-          Native.syncDirectory(path.getParent());
+          fdSwap.writeLock().lock();
+          try {
+            fd = nfd;
+            tail = end;
+            durable = end;
+            compactedBytes = end;
+            Native.closeQuietly(old);
+          } finally {
+            fdSwap.writeLock().unlock();
+          }
+          stage("renamed");
+          try {
+            Native.syncDirectory(path.getParent());
+          } catch (AgentFsException e) {
+            failed = e;
+            throw e;
+          }
+          stage("done");
         } finally {
           if (!installed) {
             Native.closeQuietly(nfd);
@@ -410,6 +499,58 @@ public final class FileMetadataLog implements MetadataLog {
       }
     } finally {
       appendLock.unlock();
+    }
+  }
+
+  /** Test hook: called at each step of a compaction, so a test can kill the process there. */
+  static volatile java.util.function.@Nullable Consumer<String> compactionStage;
+
+  private static void stage(String name) {
+    java.util.function.@Nullable Consumer<String> hook = compactionStage;
+    if (hook != null) {
+      hook.accept(name);
+    }
+  }
+
+  /** Frames batches into a buffer and writes it out in large positional writes. */
+  private static final class FrameWriter {
+    private final int fd;
+    private final String path;
+    private final ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+    private long pos;
+
+    FrameWriter(int fd, String path, long start) {
+      this.fd = fd;
+      this.path = path;
+      this.pos = start;
+    }
+
+    void add(List<ByteBuffer> batch) throws AgentFsException {
+      ByteBuffer frame = encode(batch);
+      if (frame.remaining() > buf.remaining()) {
+        drain();
+      }
+      if (frame.remaining() > buf.capacity()) {
+        int n = frame.remaining();
+        Native.pwriteFully(fd, frame, pos, path);
+        pos += n;
+      } else {
+        buf.put(frame);
+      }
+    }
+
+    private void drain() throws AgentFsException {
+      buf.flip();
+      int n = buf.remaining();
+      Native.pwriteFully(fd, buf, pos, path);
+      pos += n;
+      buf.clear();
+    }
+
+    /** Writes what is buffered; returns the end offset. */
+    long finish() throws AgentFsException {
+      drain();
+      return pos;
     }
   }
 

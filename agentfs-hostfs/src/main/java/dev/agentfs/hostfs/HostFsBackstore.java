@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>
  *   dir/LOCK          flock'ed while open; holds the owner's pid, for the error message
- *   dir/meta.log      the {@link FileMetadataLog}
+ *   dir/meta.log      the {@link FileMetadataLog}, compacted when it grows (see the builder)
  *   dir/data/xx/ID    content files; ID is 16 hex digits, xx its first two
  * </pre>
  *
@@ -110,7 +110,7 @@ public final class HostFsBackstore implements Backstore {
           null,
           "clone mode REFLINK, but this filesystem cannot reflink (FICLONE failed)");
     }
-    this.log = FileMetadataLog.open(dir.resolve(LOG_FILE));
+    this.log = FileMetadataLog.open(dir.resolve(LOG_FILE), b.compactLogAbove);
   }
 
   /** Opens (creating if missing) the backstore in {@code dir} with default options. */
@@ -416,6 +416,11 @@ public final class HostFsBackstore implements Backstore {
     return dir;
   }
 
+  @Override
+  public Path hostDirectory() {
+    return dir;
+  }
+
   public CloneMode cloneMode() {
     return cloneMode;
   }
@@ -612,8 +617,22 @@ public final class HostFsBackstore implements Backstore {
     private CloneMode cloneMode = CloneMode.AUTO;
     private boolean preallocateWrites = true;
     private Duration statsInterval = Duration.ofSeconds(1);
+    private long compactLogAbove = FileMetadataLog.DEFAULT_COMPACT_ABOVE;
 
     private Builder() {}
+
+    /**
+     * The size below which the metadata log is never compacted (default 8 MiB). Above it, the
+     * log is compacted when it has grown to {@value FileMetadataLog#GROWTH} times its size after
+     * the last compaction: at open and from the core's background flusher.
+     */
+    public Builder compactLogAbove(long bytes) {
+      if (bytes < 0) {
+        throw new IllegalArgumentException("negative compaction threshold: " + bytes);
+      }
+      this.compactLogAbove = bytes;
+      return this;
+    }
 
     /** The most content file descriptors held open at once (default 256). */
     public Builder maxOpenFiles(int n) {

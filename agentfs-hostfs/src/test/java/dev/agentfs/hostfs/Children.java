@@ -11,7 +11,7 @@ import java.util.List;
 final class Children {
   private Children() {}
 
-  static Process start(String mode, Path dir) throws Exception {
+  static Process start(String mode, Path dir, String... more) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>();
     cmd.add(java);
@@ -22,6 +22,7 @@ final class Children {
     cmd.add(ChildMain.class.getName());
     cmd.add(mode);
     cmd.add(dir.toString());
+    cmd.addAll(List.of(more));
     return new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
   }
 

@@ -1,6 +1,7 @@
 package dev.agentfs.hostfs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -236,6 +237,94 @@ class FileMetadataLogTest {
       assertEquals(
           List.of(List.of("compacted", "state"), List.of("second"), List.of("after")),
           replay(log));
+    }
+  }
+
+  @Test
+  void compactionCanReadTheOldLogAndIsAskedForAgainOnlyAfterGrowth() throws Exception {
+    Path p = dir.resolve("meta.log");
+    try (FileMetadataLog log = FileMetadataLog.open(p, 4096)) {
+      while (!log.wantsCompaction()) {
+        log.append(batch("filler record"), false);
+      }
+      assertTrue(log.sizeBytes() > 4096);
+      // The compaction reads the old log (as the core's does) and keeps every 10th batch.
+      log.compact(out -> {
+        int[] n = {0};
+        log.replay(b -> {
+          if (n[0]++ % 10 == 0) {
+            out.accept(b);
+          }
+        });
+      });
+      long compacted = log.sizeBytes();
+      assertEquals(compacted, log.compactedBytes());
+      assertFalse(log.wantsCompaction());
+      while (log.sizeBytes() <= 4096 || log.sizeBytes() <= FileMetadataLog.GROWTH * compacted) {
+        assertFalse(log.wantsCompaction(), "at " + log.sizeBytes());
+        log.append(batch("filler record"), false);
+      }
+      assertTrue(log.wantsCompaction());
+    }
+    try (FileMetadataLog log = FileMetadataLog.open(p, 4096)) {
+      // The header remembers the compacted size (rounded up to KiB) across restarts.
+      assertTrue(log.compactedBytes() > 0 && log.compactedBytes() % 1024 == 0);
+      assertTrue(log.compactedBytes() < 4 * 1024 + 1024, "" + log.compactedBytes());
+    }
+  }
+
+  @Test
+  void replaysRunningDuringCompactionsReadOneWholeLog() throws Exception {
+    try (FileMetadataLog log = FileMetadataLog.open(dir.resolve("meta.log"))) {
+      for (int i = 0; i < 200; i++) {
+        log.append(batch("old " + i), false);
+      }
+      ExecutorService pool = Executors.newSingleThreadExecutor();
+      try {
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Future<Integer> reader = pool.submit(() -> {
+          int n = 0;
+          while (!stop.get()) {
+            List<List<String>> got = replay(log);
+            // The old log (200 batches, maybe with appends) or one of the compacted ones.
+            assertTrue(got.size() >= 200 || got.size() == 1 && got.get(0).get(0).startsWith("v"),
+                "replayed " + got.size() + " batches");
+            n++;
+          }
+          return n;
+        });
+        for (int v = 0; v < 50; v++) {
+          String tag = "v" + v;
+          log.compact(out -> out.accept(batch(tag)));
+        }
+        stop.set(true);
+        assertTrue(reader.get(60, TimeUnit.SECONDS) > 0);
+      } finally {
+        pool.shutdownNow();
+      }
+      assertEquals(List.of(List.of("v49")), replay(log));
+    }
+  }
+
+  @Test
+  void aFailedCompactionKeepsTheOldLogUsable() throws Exception {
+    Path p = dir.resolve("meta.log");
+    try (FileMetadataLog log = FileMetadataLog.open(p)) {
+      for (int i = 0; i < 10; i++) {
+        log.append(batch(records(i).toArray(new String[0])), false);
+      }
+      AgentFsException e = assertThrows(AgentFsException.class, () -> log.compact(out -> {
+        out.accept(batch("half"));
+        throw new AgentFsException(Errno.EIO, "compaction", null, "injected");
+      }));
+      assertEquals("injected", e.getMessage().replaceAll(".*\\((.*)\\)", "$1"));
+      assertFalse(Files.exists(dir.resolve("meta.log.new")));
+      log.append(batch(records(10).toArray(new String[0])), true);
+      assertEquals(expected(11), replay(log));
+    }
+    try (FileMetadataLog log = FileMetadataLog.open(p)) {
+      assertEquals(expected(11), replay(log));
+      assertEquals(0, log.compactedBytes());
     }
   }
 

@@ -4,6 +4,7 @@ import dev.agentfs.AgentFsException;
 import dev.agentfs.Configuration;
 import dev.agentfs.Errno;
 import dev.agentfs.Feature;
+import dev.agentfs.MountFlag;
 import dev.agentfs.Passthrough;
 import dev.agentfs.fuse.session.MountTable;
 import dev.agentfs.fuse.sys.JnrSyscalls;
@@ -56,6 +57,10 @@ final class JnrMount implements MountHandle {
   private static final Duration READY_TIMEOUT = Duration.ofSeconds(30);
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
   private static final AtomicInteger SEQ = new AtomicInteger();
+  /** The VFS flags libfuse2's fuse_mount turns into mount(2) flags (its mount_flags table). */
+  private static final Set<MountFlag> LIBFUSE2_FLAGS = Set.of(MountFlag.RDONLY,
+      MountFlag.NOSUID, MountFlag.NODEV, MountFlag.NOEXEC, MountFlag.SYNCHRONOUS,
+      MountFlag.NOATIME, MountFlag.DIRSYNC);
   private static final Set<JnrMount> LIVE = ConcurrentHashMap.newKeySet();
 
   static {
@@ -91,6 +96,13 @@ final class JnrMount implements MountHandle {
 
   /** Why libfuse2 cannot give what {@code config} asks for, or null when it can. */
   static @Nullable String refusal(Configuration config) {
+    for (MountFlag f : config.mountFlags()) {
+      if (!LIBFUSE2_FLAGS.contains(f) && f != MountFlag.RELATIME) {
+        return "the jnr transport cannot mount with " + f.option() + ": libfuse2 knows only "
+            + "the mount flags ro, nosuid, nodev, noexec, sync, noatime and dirsync and hands "
+            + "others to the kernel, which refuses them; use transport \"kernel\"";
+      }
+    }
     if (config.passthrough() != Passthrough.OFF) {
       return "the jnr transport cannot honour passthrough=" + config.passthrough()
           + ": libfuse2's high-level API has no FUSE passthrough (kernel 6.9+, protocol 7.40); "
@@ -113,7 +125,7 @@ final class JnrMount implements MountHandle {
   static List<String> args(Configuration config, Path mountPoint) {
     List<String> o = new ArrayList<>();
     o.add("fsname=" + config.fsName());
-    o.add("subtype=agentfs");
+    o.add("subtype=" + config.subtype());
     o.add("attr_timeout=0");
     o.add("entry_timeout=0");
     o.add("negative_timeout=0");
@@ -124,12 +136,14 @@ final class JnrMount implements MountHandle {
       o.add("max_write=" + maxWrite(config));
       o.add("nonempty");
     }
-    if (config.has(Feature.SUID_DEV)) {
-      o.add("suid");
-      o.add("dev");
-    } else {
-      o.add("nosuid");
-      o.add("nodev");
+    boolean suidDev = config.has(Feature.SUID_DEV);
+    o.add(suidDev && !config.has(MountFlag.NOSUID) ? "suid" : "nosuid");
+    o.add(suidDev && !config.has(MountFlag.NODEV) ? "dev" : "nodev");
+    for (MountFlag f : config.mountFlags()) {
+      if (LIBFUSE2_FLAGS.contains(f) && f != MountFlag.NOSUID && f != MountFlag.NODEV
+          && f != MountFlag.RDONLY) { // relatime: the kernel's default, libfuse2 lacks it
+        o.add(f.option());
+      }
     }
     if (config.has(Feature.ALLOW_OTHER)) {
       o.add("allow_other");
@@ -137,7 +151,7 @@ final class JnrMount implements MountHandle {
     if (config.has(Feature.DEFAULT_PERMISSIONS)) {
       o.add("default_permissions");
     }
-    if (config.has(Feature.READ_ONLY)) {
+    if (config.has(Feature.READ_ONLY) || config.has(MountFlag.RDONLY)) {
       o.add("ro");
     }
     List<String> args = new ArrayList<>(List.of("agentfs", "-f"));

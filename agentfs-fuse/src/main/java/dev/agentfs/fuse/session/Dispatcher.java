@@ -78,6 +78,7 @@ public final class Dispatcher {
   /** default_permissions: the kernel ran setattr_prepare's ownership checks already. */
   private final boolean kernelChecksPermissions;
   private volatile @Nullable Negotiated negotiated;
+  private volatile @Nullable AgentFsException initFailure;
   private volatile boolean destroyed;
   /** Set once INIT granted FUSE_PASSTHROUGH. */
   private volatile @Nullable BackingFiles backing;
@@ -105,6 +106,24 @@ public final class Dispatcher {
     return Math.min(d.getSeconds(), 1L << 32) * 1_000_000_000L + d.getNano();
   }
 
+  /** Where entry invalidations for dentries a rename moved go (the session's notifier). */
+  interface EntryNotices {
+    void invalidateEntry(long parent, byte[] name);
+  }
+
+  private volatile @Nullable EntryNotices entryNotices;
+
+  void setEntryNotices(EntryNotices n) {
+    this.entryNotices = n;
+  }
+
+  private void movedEntry(long parent, byte[] name) {
+    EntryNotices n = entryNotices;
+    if (n != null) {
+      n.invalidateEntry(parent, name);
+    }
+  }
+
   void enablePassthrough(BackingFiles b) {
     this.backing = b;
   }
@@ -120,6 +139,11 @@ public final class Dispatcher {
 
   public @Nullable Negotiated negotiated() {
     return negotiated;
+  }
+
+  /** Why FUSE_INIT was refused (the reason the kernel was answered an errno for), or null. */
+  @Nullable AgentFsException initFailure() {
+    return initFailure;
   }
 
   /**
@@ -293,6 +317,18 @@ public final class Dispatcher {
         int q = p + n + 1;
         byte[] newName = Wire.bytes(in, q, Wire.cstrlen(in, q, end));
         vfs.rename(caller(ctx), node, oldName, newDir, newName, flags);
+        // The kernel moves the renamed dentry with the cache time it was looked up with. Under
+        // a directory whose entries depend on the caller (the root while processes are bound
+        // to branches) that would let every process use one branch's entry for an hour: drop
+        // it. The notice waits in the notifier for the rename's directory locks, so it lands
+        // right after the kernel's d_move; until then (microseconds) another process could
+        // still see the moved entry.
+        if (vfs.sharedNode(newDir)) {
+          movedEntry(newDir, newName);
+        }
+        if ((flags & dev.agentfs.vfs.Modes.RENAME_EXCHANGE) != 0 && vfs.sharedNode(node)) {
+          movedEntry(node, oldName);
+        }
         r.ok(0);
       }
       case LINK -> {
@@ -500,7 +536,13 @@ public final class Dispatcher {
 
   private void init(Context ctx, int end) throws AgentFsException {
     Wire.InitIn in = Wire.InitIn.decode(ctx.in, HDR, end - HDR);
-    Negotiated n = negotiator.negotiate(in);
+    Negotiated n;
+    try {
+      n = negotiator.negotiate(in);
+    } catch (AgentFsException e) {
+      initFailure = e; // the kernel only learns an errno; the mount call wants the reason
+      throw e;
+    }
     Reply r = ctx.reply;
     int size = n.minor() < 23 ? Wire.InitOut.COMPAT_22_SIZE : Wire.InitOut.SIZE;
     n.out().encode(r.buffer(), Reply.BODY);

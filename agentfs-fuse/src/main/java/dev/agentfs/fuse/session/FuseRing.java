@@ -129,6 +129,15 @@ final class FuseRing {
     return served.sum();
   }
 
+  /** io_uring_enter calls of all queues so far. */
+  long enters() {
+    long n = 0;
+    for (Queue q : queues) {
+      n += q.ring.enters();
+    }
+    return n;
+  }
+
   /** Call after the threads ended: frees the rings (never while a thread may touch them). */
   void release() {
     stopping = true;

@@ -109,16 +109,18 @@ public final class FuseSession implements MountHandle {
     // (XATTR_SIZE_MAX) with its name, which the kernel would otherwise fail with EIO.
     this.bufferSize = (int) Math.max(Wire.MIN_READ_BUFFER,
         Math.max(maxWrite, 65536 + 256) + InitNegotiator.PAGE);
-    this.dispatcher = new Dispatcher(vfs, config, new InitNegotiator(config, maxPagesLimit),
+    this.dispatcher = new Dispatcher(vfs, config, new InitNegotiator(config, maxPagesLimit,
+        options.hiddenInitFlags()),
         n -> {
           negotiated = n;
           if (n.has(dev.agentfs.fuse.protocol.InitFlag.PASSTHROUGH)) {
             dispatcher().enablePassthrough(new BackingFiles(sys, masterFd, vfs));
           }
           if (LOG.isDebugEnabled()) {
-            LOG.debug("{}: FUSE 7.{} (kernel 7.{}), max_write={}, granted {}; kernel offered {}",
-                mountPoint, n.minor(), n.kernelMinor(), n.maxWrite(), n.grantedNames(),
-                InitNegotiator.describe(n.kernelFlags()));
+            LOG.debug("{}: FUSE 7.{} (kernel 7.{}), max_write={}, granted {}; kernel offered {}"
+                + " (hidden: {})", mountPoint, n.minor(), n.kernelMinor(), n.maxWrite(),
+                n.grantedNames(), InitNegotiator.describe(n.kernelFlags()),
+                InitNegotiator.describe(options.hiddenInitFlags()));
           }
         });
   }
@@ -131,8 +133,9 @@ public final class FuseSession implements MountHandle {
    *     FUSE mount, ENOTCONN for a stale mount (unless {@link MountOptions#cleanStale()}),
    *     ENODEV when /dev/fuse is missing, EPERM when neither mount(2) nor fusermount3 may
    *     mount here (see {@link MountOptions#method()}) or when the configuration needs a
-   *     privilege this process lacks (passthrough REQUIRED without CAP_SYS_ADMIN, allow_other
-   *     or set-id files for a non-root user), ENOENT when fusermount3 is required but missing
+   *     privilege this process lacks (passthrough REQUIRED without CAP_SYS_ADMIN in the
+   *     initial user namespace, allow_other in a user namespace or for a non-root user
+   *     without user_allow_other, set-id files for a non-root user), ENOENT when fusermount3 is required but missing
    */
   public static FuseSession mount(Vfs vfs, Path mountPoint, Configuration config,
       MountOptions options, Syscalls sys) throws AgentFsException {
@@ -163,23 +166,35 @@ public final class FuseSession implements MountHandle {
   }
 
   /**
-   * Passthrough needs CAP_SYS_ADMIN when files are opened (the kernel checks it in
-   * FUSE_DEV_IOC_BACKING_OPEN), however the mount was made: REQUIRED fails now, before
-   * anything is mounted, and PREFERRED quietly becomes OFF rather than failing every open.
+   * Passthrough needs CAP_SYS_ADMIN in the initial user namespace when files are opened (the
+   * kernel checks it in FUSE_DEV_IOC_BACKING_OPEN), however the mount was made: REQUIRED
+   * fails now, before anything is mounted, and PREFERRED quietly becomes OFF rather than
+   * failing every open. In a user namespace allow_other is refused: the kernel admits to such
+   * a mount only processes inside that namespace, so the option would not do what it says.
    */
   private static Configuration withinPrivileges(Configuration config, String path)
       throws AgentFsException {
-    if (config.passthrough() == Passthrough.OFF || Capabilities.sysAdmin()) {
+    boolean initialNs = Capabilities.initialUserNamespace();
+    if (config.has(Feature.ALLOW_OTHER) && !initialNs) {
+      throw new AgentFsException(Errno.EPERM, path, null, "ALLOW_OTHER: this process is in a "
+          + "user namespace (/proc/self/uid_map is not the identity map), and the kernel lets "
+          + "only processes inside that namespace use a FUSE mount made there, so other users "
+          + "of the host could not get in; leave ALLOW_OTHER off, or mount as root outside the "
+          + "namespace");
+    }
+    if (config.passthrough() == Passthrough.OFF || (initialNs && Capabilities.sysAdmin())) {
       return config;
     }
     if (config.passthrough() == Passthrough.REQUIRED) {
       throw new AgentFsException(Errno.EPERM, path, null, "passthrough REQUIRED: the kernel "
-          + "lets only a process with CAP_SYS_ADMIN register backing files "
-          + "(FUSE_DEV_IOC_BACKING_OPEN), and this one has not; run as root or use "
-          + "Passthrough.PREFERRED or OFF");
+          + "lets only a process with CAP_SYS_ADMIN in the initial user namespace register "
+          + "backing files (FUSE_DEV_IOC_BACKING_OPEN), and this one has not"
+          + (initialNs ? "" : " (it is in a user namespace, where its capabilities do not "
+              + "count for the host)")
+          + "; run as root or use Passthrough.PREFERRED or OFF");
     }
-    LOG.info("{}: no CAP_SYS_ADMIN, so no passthrough; all I/O goes through the filesystem",
-        path);
+    LOG.info("{}: no CAP_SYS_ADMIN in the initial user namespace, so no passthrough; all I/O "
+        + "goes through the filesystem", path);
     return config.toBuilder().passthrough(Passthrough.OFF).build();
   }
 
@@ -248,13 +263,18 @@ public final class FuseSession implements MountHandle {
       }
       dispatcher.dispatch(init, n);
       if (negotiated == null) {
-        throw new AgentFsException(Errno.EIO, target, null, "FUSE_INIT negotiation failed");
+        AgentFsException why = dispatcher.initFailure();
+        throw why != null
+            ? new AgentFsException(why.errno(), target, null, "FUSE_INIT: " + why.getMessage())
+            : new AgentFsException(Errno.EIO, target, null, "FUSE_INIT negotiation failed");
       }
     }
 
     Notifier nt = new Notifier(sys, masterFd, name + "-notify");
     notifier = nt;
     nt.start();
+    // Queued, never waited for: workers call this while the kernel holds directory locks.
+    dispatcher.setEntryNotices(nt::invalidateEntry);
     int classic = config.threads();
     if (negotiated.has(dev.agentfs.fuse.protocol.InitFlag.OVER_IO_URING)) {
       FuseRing fr = new FuseRing(this, sys, masterFd, dispatcher, RING_DEPTH,
@@ -394,6 +414,12 @@ public final class FuseSession implements MountHandle {
   public long ringRequests() {
     FuseRing r = ring;
     return r == null ? 0 : r.served();
+  }
+
+  /** io_uring_enter calls of the ring's queue threads so far (0 without the ring). */
+  public long ringEnters() {
+    FuseRing r = ring;
+    return r == null ? 0 : r.enters();
   }
 
   /** Backing files currently registered with the kernel for passthrough. */

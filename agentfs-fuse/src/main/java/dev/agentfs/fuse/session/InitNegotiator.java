@@ -38,13 +38,23 @@ public final class InitNegotiator {
 
   private final Configuration config;
   private final int maxPagesLimit;
+  private final long hidden;
 
   /**
    * @param maxPagesLimit the kernel's fs.fuse.max_pages_limit (256 unless changed)
    */
   public InitNegotiator(Configuration config, int maxPagesLimit) {
+    this(config, maxPagesLimit, 0);
+  }
+
+  /**
+   * @param maxPagesLimit the kernel's fs.fuse.max_pages_limit (256 unless changed)
+   * @param hidden capability bits treated as not offered ({@link MountOptions#hiddenInitFlags})
+   */
+  public InitNegotiator(Configuration config, int maxPagesLimit, long hidden) {
     this.config = config;
     this.maxPagesLimit = Math.max(1, Math.min(65535, maxPagesLimit));
+    this.hidden = hidden;
   }
 
   public Negotiated negotiate(Wire.InitIn in) throws AgentFsException {
@@ -56,7 +66,7 @@ public final class InitNegotiator {
     }
     int minor = in.major() > Wire.KERNEL_VERSION ? Wire.KERNEL_MINOR_VERSION
         : Math.min(in.minor(), Wire.KERNEL_MINOR_VERSION);
-    long offered = in.flags();
+    long offered = in.flags() & ~hidden;
     long want = ALWAYS;
     if (config.has(Feature.WRITEBACK_CACHE)) {
       want |= WRITEBACK_CACHE.mask();
@@ -83,7 +93,7 @@ public final class InitNegotiator {
     Wire.InitOut out = new Wire.InitOut(Wire.KERNEL_VERSION, minor, in.maxReadahead(), granted,
         config.maxBackground(), config.congestionThreshold(), (int) maxWrite, 1,
         MAX_PAGES.in(granted) ? maxPages : 0, 0, PASSTHROUGH.in(granted) ? 1 : 0, 0);
-    return new Negotiated(minor, in.minor(), offered, granted, (int) maxWrite, maxPages, out);
+    return new Negotiated(minor, in.minor(), in.flags(), granted, (int) maxWrite, maxPages, out);
   }
 
   /**

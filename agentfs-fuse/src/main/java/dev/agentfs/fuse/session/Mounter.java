@@ -4,10 +4,13 @@ import dev.agentfs.AgentFsException;
 import dev.agentfs.Configuration;
 import dev.agentfs.Errno;
 import dev.agentfs.Feature;
+import dev.agentfs.MountFlag;
 import dev.agentfs.fuse.sys.Syscalls;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,8 +25,6 @@ import org.slf4j.LoggerFactory;
 final class Mounter {
   private static final Logger LOG = LoggerFactory.getLogger(Mounter.class);
   static final String DEV_FUSE = "/dev/fuse";
-  /** Shown as fuse.agentfs in /proc/mounts, whichever way the mount is made. */
-  private static final String SUBTYPE = "agentfs";
 
   /**
    * A mounted connection: its /dev/fuse descriptor, how it was mounted, and the helper that
@@ -38,6 +39,11 @@ final class Mounter {
       return sys.umount2(target, lazy ? Syscalls.MNT_DETACH : 0);
     }
   }
+
+  /** The VFS flags fusermount3 (3.14, as libfuse2) turns into mount(2) flags. */
+  private static final Set<MountFlag> FUSERMOUNT_FLAGS = Set.of(MountFlag.RDONLY,
+      MountFlag.NOSUID, MountFlag.NODEV, MountFlag.NOEXEC, MountFlag.SYNCHRONOUS,
+      MountFlag.NOATIME, MountFlag.DIRSYNC);
 
   private final Syscalls sys;
   private final Configuration config;
@@ -91,11 +97,8 @@ final class Mounter {
   private @Nullable Attached viaSyscall(String target) throws AgentFsException {
     int fd = openDevice(sys);
     long flags = 0;
-    if (!config.has(Feature.SUID_DEV)) {
-      flags |= Syscalls.MS_NOSUID | Syscalls.MS_NODEV;
-    }
-    if (config.has(Feature.READ_ONLY)) {
-      flags |= Syscalls.MS_RDONLY;
+    for (MountFlag f : effectiveFlags(config)) {
+      flags |= msFlag(f);
     }
     // The owner is the real uid, as fusermount3 records it: for root that is user_id=0.
     StringBuilder data = new StringBuilder("fd=").append(fd).append(",rootmode=40000")
@@ -107,7 +110,8 @@ final class Mounter {
     if (config.has(Feature.DEFAULT_PERMISSIONS)) {
       data.append(",default_permissions");
     }
-    int r = sys.mount(config.fsName(), target, "fuse." + SUBTYPE, flags, data.toString());
+    int r = sys.mount(config.fsName(), target, "fuse." + config.subtype(), flags,
+        data.toString());
     if (r == 0) {
       return new Attached(fd, MountMethod.SYSCALL, null);
     }
@@ -138,18 +142,28 @@ final class Mounter {
             + "root can have set-id bits and device nodes take effect");
       }
     }
+    Set<MountFlag> flags = effectiveFlags(config);
+    // relatime is what the kernel does anyway when no atime flag is given.
+    flags.remove(MountFlag.RELATIME);
+    for (MountFlag f : flags) {
+      if (!FUSERMOUNT_FLAGS.contains(f)) {
+        throw new AgentFsException(Errno.EINVAL, target, null, Fusermount.PROGRAM + " knows "
+            + "only the mount flags ro, nosuid, nodev, noexec, sync, noatime and dirsync, not "
+            + f.option() + "; mount(2) can set it, which needs CAP_SYS_ADMIN");
+      }
+    }
     List<String> o = new ArrayList<>();
     o.add("fsname=" + config.fsName());
-    o.add("subtype=" + SUBTYPE);
-    if (config.has(Feature.READ_ONLY)) {
-      o.add("ro");
+    o.add("subtype=" + config.subtype());
+    for (MountFlag f : flags) {
+      o.add(f.option());
     }
-    if (config.has(Feature.SUID_DEV)) {
+    // fusermount3 mounts nosuid,nodev unless told otherwise, even for root.
+    if (!flags.contains(MountFlag.NOSUID)) {
       o.add("suid");
+    }
+    if (!flags.contains(MountFlag.NODEV)) {
       o.add("dev");
-    } else {
-      o.add("nosuid");
-      o.add("nodev");
     }
     if (config.has(Feature.ALLOW_OTHER)) {
       o.add("allow_other");
@@ -159,6 +173,41 @@ final class Mounter {
     }
     int fd = helper.mount(target, String.join(",", o));
     return new Attached(fd, MountMethod.FUSERMOUNT, helper);
+  }
+
+  /**
+   * The VFS flags the mount gets: the configured ones, ro for {@link Feature#READ_ONLY}, and
+   * nosuid,nodev unless {@link Feature#SUID_DEV} (which still lets either be asked for).
+   */
+  static Set<MountFlag> effectiveFlags(Configuration config) {
+    EnumSet<MountFlag> f = EnumSet.noneOf(MountFlag.class);
+    f.addAll(config.mountFlags());
+    if (config.has(Feature.READ_ONLY)) {
+      f.add(MountFlag.RDONLY);
+    }
+    if (!config.has(Feature.SUID_DEV)) {
+      f.add(MountFlag.NOSUID);
+      f.add(MountFlag.NODEV);
+    }
+    return f;
+  }
+
+  /** The mount(2) flag bit of {@code f}. */
+  static long msFlag(MountFlag f) {
+    return switch (f) {
+      case RDONLY -> Syscalls.MS_RDONLY;
+      case NOSUID -> Syscalls.MS_NOSUID;
+      case NODEV -> Syscalls.MS_NODEV;
+      case NOEXEC -> Syscalls.MS_NOEXEC;
+      case SYNCHRONOUS -> Syscalls.MS_SYNCHRONOUS;
+      case DIRSYNC -> Syscalls.MS_DIRSYNC;
+      case NOATIME -> Syscalls.MS_NOATIME;
+      case NODIRATIME -> Syscalls.MS_NODIRATIME;
+      case RELATIME -> Syscalls.MS_RELATIME;
+      case STRICTATIME -> Syscalls.MS_STRICTATIME;
+      case LAZYTIME -> Syscalls.MS_LAZYTIME;
+      case NOSYMFOLLOW -> Syscalls.MS_NOSYMFOLLOW;
+    };
   }
 
   /** Opens /dev/fuse, saying what to do when it is missing or closed to us. */

@@ -20,6 +20,15 @@ public interface Syscalls {
   int MS_NOSUID = 2;
   int MS_NODEV = 4;
   int MS_NOEXEC = 8;
+  int MS_SYNCHRONOUS = 16;
+  int MS_REMOUNT = 32;
+  int MS_DIRSYNC = 128;
+  int MS_NOSYMFOLLOW = 256;
+  int MS_NOATIME = 1024;
+  int MS_NODIRATIME = 2048;
+  int MS_RELATIME = 1 << 21;
+  int MS_STRICTATIME = 1 << 24;
+  int MS_LAZYTIME = 1 << 25;
 
   int MNT_FORCE = 1;
   int MNT_DETACH = 2;

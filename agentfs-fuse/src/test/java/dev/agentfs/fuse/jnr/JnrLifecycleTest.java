@@ -6,6 +6,8 @@ import dev.agentfs.it.Proc;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -217,6 +219,27 @@ class JnrLifecycleTest {
     } finally {
       m.close();
     }
+  }
+
+  @Test
+  void mountFlagsLibfuse2KnowsArePassedTheRestRefused() {
+    Configuration c = Configuration.builder().transport("jnr").subtype("agentx")
+        .mountFlags(java.util.EnumSet.of(dev.agentfs.MountFlag.NOEXEC,
+            dev.agentfs.MountFlag.NOATIME, dev.agentfs.MountFlag.RDONLY))
+        .build();
+    assertNull(JnrMount.refusal(c));
+    Configuration rel = Configuration.builder().transport("jnr")
+        .mountFlag(dev.agentfs.MountFlag.RELATIME).build();
+    assertNull(JnrMount.refusal(rel));
+    assertFalse(JnrMount.args(rel, Path.of("/m")).get(3).contains("relatime"),
+        "the kernel's default; libfuse2 would hand it to the kernel, which refuses it");
+    List<String> o = List.of(JnrMount.args(c, Path.of("/m")).get(3).split(","));
+    assertTrue(o.containsAll(List.of("subtype=agentx", "noexec", "noatime", "ro")),
+        o.toString());
+    String why = JnrMount.refusal(Configuration.builder().transport("jnr")
+        .mountFlag(dev.agentfs.MountFlag.STRICTATIME).build());
+    assertNotNull(why);
+    assertTrue(why.contains("strictatime"), why);
   }
 
   @Test

@@ -132,4 +132,86 @@ class InitNegotiatorTest {
   void passthroughIsNotRequestedWhenOff() throws Exception {
     assertFalse(negotiate(Configuration.defaults(), 45, ALL).has(PASSTHROUGH));
   }
+
+  /** Every capability some configuration asks for: what a mount may lack on another kernel. */
+  private static final dev.agentfs.fuse.protocol.InitFlag[] OPTIONAL = {ASYNC_READ,
+      POSIX_LOCKS, ATOMIC_O_TRUNC, BIG_WRITES, FLOCK_LOCKS, DO_READDIRPLUS, READDIRPLUS_AUTO,
+      PARALLEL_DIROPS, HANDLE_KILLPRIV_V2, MAX_PAGES, CACHE_SYMLINKS, SETXATTR_EXT, INIT_EXT,
+      AUTO_INVAL_DATA, DONT_MASK, POSIX_ACL, WRITEBACK_CACHE, PASSTHROUGH, OVER_IO_URING};
+
+  /** Configurations that between them ask for every optional capability. */
+  private static Configuration[] askingForEverything() {
+    return new Configuration[] {
+        Configuration.builder().enable(Feature.WRITEBACK_CACHE, Feature.IO_URING).build(),
+        Configuration.builder().passthrough(Passthrough.PREFERRED).enable(Feature.IO_URING)
+            .build()};
+  }
+
+  @Test
+  void theOptionalListCoversEverythingEverAskedFor() throws Exception {
+    long asked = 0;
+    for (Configuration c : askingForEverything()) {
+      asked |= negotiate(c, 45, ALL).granted();
+    }
+    assertEquals(maskOf(OPTIONAL), asked, "OPTIONAL must list what the negotiator asks for");
+    assertEquals(InitNegotiator.ALWAYS, InitNegotiator.ALWAYS & maskOf(OPTIONAL));
+  }
+
+  /**
+   * Each optional capability left out of the kernel's offer, in turn: it is not granted, all
+   * else is granted as before (INIT_EXT takes every flags2 capability with it), nothing
+   * fails, and the limits follow (no MAX_PAGES: 32 pages). Hiding a capability by
+   * MountOptions gives exactly the same answer, while the real offer is still recorded.
+   */
+  @Test
+  void eachCapabilityTheKernelDoesNotOfferIsLeftOutAndTheRestStands() throws Exception {
+    for (Configuration c : askingForEverything()) {
+      Negotiated full = negotiate(c, 45, ALL);
+      for (var f : OPTIONAL) {
+        Negotiated n = negotiate(c, 45, ALL & ~f.mask());
+        String what = f + " not offered, " + c;
+        assertFalse(n.has(f), what);
+        long expect = full.granted() & ~f.mask();
+        if (f == INIT_EXT) {
+          expect &= 0xffffffffL;
+        }
+        assertEquals(expect, n.granted(), what);
+        assertEquals(n.granted(), n.out().flags(), what);
+        assertEquals(f == MAX_PAGES ? 32 * 4096 : full.maxWrite(), n.maxWrite(), what);
+        assertEquals(f == MAX_PAGES ? 0 : full.out().maxPages(), n.out().maxPages(), what);
+        assertEquals(n.has(PASSTHROUGH) ? 1 : 0, n.out().maxStackDepth(), what);
+
+        Negotiated hidden = new InitNegotiator(c, 256, f.mask())
+            .negotiate(new Wire.InitIn(7, 45, 128 * 1024, ALL));
+        assertEquals(n.granted(), hidden.granted(), "hidden " + what);
+        assertEquals(ALL, hidden.kernelFlags(), "the real offer is kept for the logs");
+      }
+    }
+  }
+
+  /** What a configuration requires fails the negotiation, naming it; nothing else does. */
+  @Test
+  void onlyARequiredCapabilityFailsWhenMissing() throws Exception {
+    Configuration required = Configuration.builder().passthrough(Passthrough.REQUIRED).build();
+    for (var f : OPTIONAL) {
+      long offered = ALL & ~f.mask();
+      if (f == PASSTHROUGH || f == INIT_EXT) {
+        AgentFsException e = assertThrows(AgentFsException.class,
+            () -> negotiate(required, 45, offered), f.name());
+        assertEquals(Errno.ENOTSUP, e.errno());
+        assertTrue(e.getMessage().contains("FUSE_PASSTHROUGH"), e.getMessage());
+      } else {
+        assertTrue(negotiate(required, 45, offered).has(PASSTHROUGH), f.name());
+      }
+    }
+  }
+
+  @Test
+  void aKernelOfferingNothingOptionalStillMounts() throws Exception {
+    for (Configuration c : askingForEverything()) {
+      Negotiated n = negotiate(c, 45, 0);
+      assertEquals(0, n.granted());
+      assertEquals(32 * 4096, n.maxWrite());
+    }
+  }
 }

@@ -17,6 +17,7 @@ import org.jspecify.annotations.Nullable;
 final class AgentFsConfig implements BenchConfig {
   private final String name;
   private final BiConsumer<AgentFs.Builder, Path> settings;
+  private final boolean branchExport;
   private @Nullable AgentFs fs;
   private @Nullable Path mountPoint;
   private @Nullable Path scratch;
@@ -27,8 +28,19 @@ final class AgentFsConfig implements BenchConfig {
 
   /** {@code settings} also gets a fresh scratch directory (for a backstore or a lower tree). */
   AgentFsConfig(String name, BiConsumer<AgentFs.Builder, Path> settings) {
+    this(name, settings, false);
+  }
+
+  /**
+   * With {@code branchExport}, the main branch is mounted where an agent's host would have it
+   * and the workloads run on a branch made from a snapshot of it, mounted on its own: exactly
+   * what {@code branch exec} sets up before it bind-mounts that export over the workspace in a
+   * private namespace (the bind mount adds nothing per request, so it is left out here).
+   */
+  AgentFsConfig(String name, BiConsumer<AgentFs.Builder, Path> settings, boolean branchExport) {
     this.name = name;
     this.settings = settings;
+    this.branchExport = branchExport;
   }
 
   @Override
@@ -48,7 +60,17 @@ final class AgentFsConfig implements BenchConfig {
     scratch = dir;
     AgentFs.Builder b = AgentFs.builder();
     settings.accept(b, dir);
-    fs = b.mount(mp);
+    if (!branchExport) {
+      fs = b.mount(mp);
+      return mp;
+    }
+    AgentFs f = b.build();
+    fs = f;
+    Path main = Files.createDirectories(dir.resolve("main-mount"));
+    f.mount(main); // closed with the AgentFs
+    Files.writeString(main.resolve("README"), "the workspace the branch starts from\n");
+    f.createBranch("agent", f.snapshot("base"));
+    f.mount(f.branch("agent"), mp);
     return mp;
   }
 

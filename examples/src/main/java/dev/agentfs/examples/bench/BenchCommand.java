@@ -71,7 +71,7 @@ public final class BenchCommand {
     boolean quick = false;
     Path outDir = Path.of("bench-results");
     Path work = Path.of("/var/tmp/agentfs-bench");
-    List<String> configs = new ArrayList<>(BenchConfigs.all().keySet());
+    List<String> configs = BenchConfigs.defaults();
     List<String> workloads = new ArrayList<>(WORKLOADS.keySet());
     Integer samples = null;
     boolean jmh = false;

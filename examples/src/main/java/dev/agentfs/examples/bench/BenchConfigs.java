@@ -9,7 +9,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -37,7 +39,8 @@ final class BenchConfigs {
             .enable(Feature.IO_URING)));
     add("overlay", () -> new AgentFsConfig("overlay", (b, dir) -> b.lower(lower(dir))));
     add("jnr", () -> new AgentFsConfig("jnr", b -> b.transport("jnr")));
-    // Not yet: branch-exec (a private mount namespace per branch; see the control plane).
+    add("libfuse-hp", ReferenceFuseConfig::new);
+    add("branch-exec", () -> new AgentFsConfig("branch-exec", (b, dir) -> { }, true));
   }
 
   private BenchConfigs() {}
@@ -71,7 +74,16 @@ final class BenchConfigs {
     return ALL;
   }
 
+  /** Every configuration, less the C reference server when its binary is not at hand. */
+  static List<String> defaults() {
+    List<String> names = new ArrayList<>(ALL.keySet());
+    if (ReferenceFuseConfig.binary() == null) {
+      names.remove("libfuse-hp");
+    }
+    return names;
+  }
+
   static String defaultList() {
-    return String.join(",", ALL.keySet());
+    return String.join(",", defaults());
   }
 }

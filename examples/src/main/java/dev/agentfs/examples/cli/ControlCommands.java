@@ -126,15 +126,7 @@ final class ControlCommands {
         return call(env, a, Op.SHOW, params("pid", a.pid(cmd, env.parentPid())), out);
       }
       case "diff" -> {
-        Args a = Args.parse(cmd, rest, Set.of(), Set.of("--patch"));
-        if (a.positional.size() != 2) {
-          throw new UsageException(cmd + " needs FROM and TO (snapshots or branches)");
-        }
-        Map<String, String> p = params("from", a.positional.get(0), "to", a.positional.get(1));
-        if (a.flags.contains("--patch")) {
-          p.put("patch", "1");
-        }
-        return call(env, a, Op.DIFF, p, out);
+        return diff(cmd, rest, out, env);
       }
       case "commit" -> {
         Args a = Args.parse(cmd, rest, Set.of("--into"), Set.of("--to-workspace", "--dry-run"));
@@ -176,6 +168,47 @@ final class ControlCommands {
   }
 
   /**
+   * {@code restore SNAP PATH [--branch B]}, the issue's top-level spelling of {@code branch
+   * restore B PATH --from SNAP}. Without --branch it restores into the branch this command's
+   * parent (the shell) sees, asked of the server first, as {@code snapshot create} does.
+   */
+  static int restore(List<String> args, PrintStream out, Env env)
+      throws UsageException, AgentFsException {
+    String cmd = "restore";
+    Args a = Args.parse(cmd, args, Set.of("--branch"), Set.of());
+    if (a.positional.size() != 2) {
+      throw new UsageException(cmd + " needs SNAPSHOT PATH");
+    }
+    String branch = a.opts.get("--branch");
+    if (branch == null) {
+      try (ControlChannel ch = env.connector().open(a.mount(cmd))) {
+        String reply = ch.call(Op.SHOW, params("pid", Long.toString(env.parentPid())));
+        branch = Json.stringField(reply, "branch");
+        if (branch == null) {
+          throw new AgentFsException(Errno.EIO, a.mount(cmd).toString(), null,
+              "SHOW answered no branch: " + reply.strip());
+        }
+      }
+    }
+    return call(env, a, Op.RESTORE, params("branch", branch, "path", a.positional.get(1),
+        "from", a.positional.get(0)), out);
+  }
+
+  /** {@code branch diff A B [--patch]}, also spelt {@code diff A B [--patch]} (the issue's). */
+  static int diff(String cmd, List<String> rest, PrintStream out, Env env)
+      throws UsageException, AgentFsException {
+    Args a = Args.parse(cmd, rest, Set.of(), Set.of("--patch"));
+    if (a.positional.size() != 2) {
+      throw new UsageException(cmd + " needs FROM and TO (snapshots or branches)");
+    }
+    Map<String, String> p = params("from", a.positional.get(0), "to", a.positional.get(1));
+    if (a.flags.contains("--patch")) {
+      p.put("patch", "1");
+    }
+    return call(env, a, Op.DIFF, p, out);
+  }
+
+  /**
    * {@code branch exec --branch B -- CMD...}: exports B, then runs CMD in a private mount
    * namespace where the export is bind-mounted over the mount point, so CMD (and what it
    * starts) sees B at the usual path while everyone else still sees their own branch.
@@ -208,11 +241,27 @@ final class ControlCommands {
         throw new AgentFsException(Errno.EIO, mount.toString(), null,
             "EXPORT answered no path: " + reply.strip());
       }
+      checkpoint(ch, branch);
     }
     List<String> argv = new ArrayList<>(List.of("unshare", "--mount", "--propagation",
         "private", "--", "sh", "-c", EXEC_SCRIPT, path, mount.toString()));
     argv.addAll(command);
     return env.launcher().run(argv);
+  }
+
+  /**
+   * Asks the server for the checkpoint its policy takes before each exec'd command (it
+   * decides: nothing when checkpoints on exec are off). A server older than the CHECKPOINT
+   * op answers EINVAL; the command still runs.
+   */
+  private static void checkpoint(ControlChannel ch, String branch) throws AgentFsException {
+    try {
+      ch.call(Op.CHECKPOINT, params("branch", branch));
+    } catch (AgentFsException e) {
+      if (e.errno() != Errno.EINVAL && e.errno() != Errno.ENOSYS) {
+        throw e;
+      }
+    }
   }
 
   /** Runs {@code command} with this process's stdin, stdout and stderr. */

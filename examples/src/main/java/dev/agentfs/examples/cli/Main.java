@@ -18,6 +18,12 @@ public final class Main {
       commands:
         demo                         two agents, a rollback and a commit on a sample workspace
         mount [OPTIONS] MOUNTPOINT   mount in the foreground until SIGINT/SIGTERM or unmount
+            -o OPT[,OPT...]          mount(8) options: ro, rw, noatime, relatime, noexec,
+                                     nosuid/suid, nodev/dev, fsname=, subtype=, allow_other,
+                                     no_default_permissions, backstore=, lower=,
+                                     materialize=, lower_refresh=, threads=N,
+                                     max_branches=N, max_snapshots=N, max_open_handles=N,
+                                     writeback, passthrough, io_uring ('mount --help')
             --backstore SPEC         where content lives: memory (default), hostfs:DIR
             --lower DIR              overlay: read DIR through, never modify it
             --materialize MODE       overlay: lazy (copy a file on its first change,
@@ -29,15 +35,40 @@ public final class Main {
             --transport kernel|jnr   the direct /dev/fuse protocol (default) or jnr-fuse
                                      (libfuse2: no passthrough, writeback or invalidation)
             --threads N              FUSE worker threads (default: CPU count, 2..8)
+            --max-branches N         at most N branches, main included (default 10000);
+                                     one more is EDQUOT
+            --max-snapshots N        at most N snapshots (default 100000); one more is EDQUOT
+            --max-open-handles N     at most N open files and directories in all (default
+                                     1048576); one more open is ENFILE
             --writeback              enable the kernel writeback cache
-      --io-uring               serve over FUSE-over-io_uring, one queue per CPU (root,
-                               Linux 6.14+; falls back to /dev/fuse where refused)
+            --io-uring               serve over FUSE-over-io_uring, one queue per CPU (root,
+                                     Linux 6.14+; falls back to /dev/fuse where refused)
             --passthrough            kernel passthrough I/O to host files (hostfs; fails if
                                      the kernel or backstore cannot do it)
             --allow-other            let other users use the mount
-            --read-only              refuse every change with EROFS
+            --read-only              refuse every change with EROFS, for good (the kernel's
+                                     -o ro can be lifted by 'mount -o remount,rw')
+            --confined-symlinks      EPERM for symlinks that are absolute or lead above
+                                     the mount root
             --clean-stale            unmount a dead mount left at MOUNTPOINT first (default on)
+            --checkpoint-every SECONDS
+                                     snapshot every changed branch every SECONDS as
+                                     auto-BRANCH-TIMESTAMP
+            --checkpoint-on-exec     also checkpoint the branch before each 'branch exec'
+            --keep-last K            keep the K newest checkpoints of each branch (default 10)
+            --keep-hourly H          and the newest of each of the last H hours (default 0)
+            --snapshot NAME          mount snapshot NAME read-only (writes give EROFS) from
+                                     --backstore, or with --mount LIVE from LIVE's server
         unmount MOUNTPOINT           unmount (also a stale mount whose process died)
+        unmount --stale [--under DIR]
+                                     detach every AgentFS mount whose server died (ENOTCONN);
+                                     live mounts are never touched
+        mounts [--under DIR]         one JSON line per AgentFS mount on this machine: mount
+                                     point, health (alive, stale, unreachable), store,
+                                     branches, bound pids
+        install-helper [--dir DIR] [--uninstall]
+                                     install /sbin/mount.fuse.agentfs, so that 'mount -t
+                                     fuse.agentfs SPEC DIR -o OPTS' and fstab lines work
         bench [--quick] [--out DIR] [--configs A,B] [--workloads A,B] [--samples N] [--jmh]
                                      benchmark AgentFS mounts against native (docs/performance.md)
         help [COMMAND]               this text, or one command's usage
@@ -71,6 +102,10 @@ public final class Main {
         branch restore BRANCH PATH --from SNAP
                                      put one file or subtree back as it is in SNAP
         branch default BRANCH        what unbound processes see at MOUNTPOINT (no remount)
+        restore SNAP PATH [--branch B]
+                                     = branch restore B PATH --from SNAP; B defaults to the
+                                     branch the calling shell sees
+        diff FROM TO [--patch]       = branch diff FROM TO [--patch]
 
       'java -jar agentfs.jar COMMAND --help' describes one command.
 
@@ -93,10 +128,10 @@ public final class Main {
           Removes its temporary directories at the end.
           """,
       "mount", """
-          usage: java -jar agentfs.jar mount [OPTIONS] MOUNTPOINT
+          usage: java -jar agentfs.jar mount [OPTIONS] [-o OPT,OPT...] MOUNTPOINT
 
           Mounts in the foreground; prints {"event":"mounted",...} once the mount answers and
-          {"event":"unmounted",...} after SIGINT/SIGTERM, then exits 0.
+          {"event":"unmounted",...} after SIGINT/SIGTERM or an external umount, then exits 0.
             --backstore SPEC    where content lives: memory (default), memory:capacity=1g,
                                 hostfs:DIR, or any provider on the class path (quota:64m)
             --lower DIR         overlay: read DIR through, never modify it
@@ -109,18 +144,98 @@ public final class Main {
                                 seconds (default 1; 0: at every use; never: read once)
             --transport NAME    kernel (default: /dev/fuse spoken directly) or jnr (libfuse2)
             --threads N         FUSE worker threads (default: CPU count, 2..8)
+            --max-branches N    at most N branches, main included (default 10000); creating
+                                one more fails with EDQUOT
+            --max-snapshots N   at most N snapshots (default 100000); one more is EDQUOT
+            --max-open-handles N
+                                at most N files and directories open at once, across every
+                                process and branch (default 1048576); one more open is ENFILE
             --writeback         enable the kernel writeback cache
+            --io-uring          serve over FUSE-over-io_uring (falls back where refused)
             --passthrough       kernel passthrough I/O to host files (hostfs; fails if the
                                 kernel or backstore cannot do it)
             --allow-other       let other users use the mount
-            --read-only         refuse every change with EROFS
+            --read-only         the filesystem refuses every change with EROFS, for good
+            --confined-symlinks EPERM for symlinks whose target is absolute or climbs
+                                above the mount root from the link's directory
             --clean-stale       unmount a dead mount left at MOUNTPOINT first (default on)
+            -o OPTIONS          comma-separated, as mount(8) takes them; the last one wins;
+                                an unknown option fails with EINVAL naming it:
+              ro, rw            the kernel refuses changes (EROFS); 'mount -o remount,rw'
+                                lifts it on the live mount, remount,ro puts it back
+              nosuid, nodev     default; suid, dev let set-id bits / device nodes work
+              noexec, exec, noatime, atime, relatime, strictatime, nodiratime, diratime,
+              lazytime, nolazytime, sync, async, dirsync, nosymfollow, symfollow
+                                mount(2) flags, passed to the kernel as they are
+              fsname=NAME       the source shown in /proc/mounts (default agentfs)
+              subtype=NAME      the type is fuse.NAME (default fuse.agentfs)
+              allow_other       let other users use the mount
+              default_permissions, no_default_permissions
+                                the kernel checks modes first (default on), or leaves all
+                                permission checks to AgentFS (single-user mounts only)
+              backstore=SPEC, lower=DIR, materialize=MODE, lower_refresh=S, threads=N,
+              writeback, passthrough, io_uring, confined_symlinks, max_branches=N,
+              max_snapshots=N, max_open_handles=N
+                                as the flags above
+
+          automatic checkpoints (snapshots named auto-BRANCH-yyyyMMddTHHmmssZ, UTC):
+            --checkpoint-every SECONDS  checkpoint every branch that changed since its last
+                                checkpoint, every SECONDS
+            --checkpoint-on-exec  checkpoint the branch before each command 'branch exec'
+                                runs (unless it did not change)
+            --keep-last K       keep the K newest checkpoints of each branch (default 10)
+            --keep-hourly H     also keep the newest checkpoint of each of the H most
+                                recent hours that have one (default 0); the others are
+                                deleted and the storage only they used is freed
+
+          read-only snapshot mounts (writes give EROFS):
+            --snapshot NAME     serve snapshot NAME of --backstore (a durable store no other
+                                process has open) in the foreground
+            --snapshot NAME --mount LIVE
+                                have the server of the running mount LIVE mount its
+                                snapshot NAME at MOUNTPOINT; returns at once; the mount
+                                lasts until 'unmount MOUNTPOINT' or until LIVE's server ends
+          """,
+      "install-helper", """
+          usage: java -jar agentfs.jar install-helper [--dir DIR] [--uninstall]
+
+          Writes the mount(8) helper DIR/mount.fuse.agentfs (default /sbin) with the java
+          binary and class path of this run filled in, so that
+
+            mount -t fuse.agentfs hostfs:/srv/agent /mnt/agent -o noatime,threads=4
+
+          and /etc/fstab lines of type fuse.agentfs work: the helper starts 'agentfs mount' in
+          the background and returns once the mount answers; 'umount /mnt/agent' ends the
+          daemon. --uninstall removes it. A file of that name that is not this helper is left
+          alone (EEXIST).
           """,
       "unmount", """
           usage: java -jar agentfs.jar unmount MOUNTPOINT
+                 java -jar agentfs.jar unmount --stale [--under DIR]
 
           Unmounts a FUSE mount, also a stale one whose process died. Exit 1 (EINVAL) when
           MOUNTPOINT is not a FUSE mount.
+          With --stale: detaches every AgentFS mount (below DIR) whose server died, each
+          checked again (ENOTCONN) right before; a live or hung mount is never touched.
+          Prints {"event":"unmounted","mountpoint":P,"stale":true} per mount detached.
+          """,
+      "mounts", """
+          usage: java -jar agentfs.jar mounts [--under DIR]
+
+          Lists the AgentFS mounts (file system type fuse.agentfs) of this mount namespace,
+          one JSON object per line:
+            mountpoint, health   alive (the server answers), stale (the server died:
+                                 ENOTCONN; 'unmount --stale' cleans it up), unreachable
+                                 (no answer within 3 s, or statfs failed)
+            kind                 mount, export (a branch exported for 'branch exec'),
+                                 snapshot (a read-only snapshot mount), unknown
+            source, pid          the mount's source and the server's process id
+            store, lower         the backstore and the overlay's workspace
+            defaultBranch, branches, bound
+                                 what unbound processes see, every branch, and the
+                                 processes bound to a branch at this mount
+            detail               why facts are missing
+          The details come from each mount's control file (INFO request).
           """,
       "bench", """
           usage: java -jar agentfs.jar bench [--quick] [--out DIR] [--configs A,B]
@@ -172,12 +287,20 @@ public final class Main {
         case "demo" -> Demo.run(out);
         case "mount" -> MountCommand.run(rest, out);
         case "unmount", "umount" -> MountCommand.unmount(rest, out);
+        case "mounts" -> MountsCommand.list(rest, out);
+        case "install-helper" -> HelperCommand.run(rest, out);
         case "bench" -> dev.agentfs.examples.bench.BenchCommand.run(rest, out, err);
         case "snapshot" -> {
           return ControlCommands.snapshot(rest, out, env);
         }
         case "branch" -> {
           return ControlCommands.branch(rest, out, env);
+        }
+        case "restore" -> {
+          return ControlCommands.restore(rest, out, env);
+        }
+        case "diff" -> {
+          return ControlCommands.diff("diff", rest, out, env);
         }
         default -> throw new UsageException("unknown command '" + args[0] + "'");
       }

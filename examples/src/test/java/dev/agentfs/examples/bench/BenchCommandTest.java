@@ -82,4 +82,24 @@ class BenchCommandTest {
     assertTrue(Files.notExists(tmp.resolve("work/mnt-memory")));
     assertTrue(Files.notExists(tmp.resolve("work/native")));
   }
+
+  @Test
+  void branchExecAndIoUringConfigurationsRun(@TempDir Path tmp) throws Exception {
+    String why = new KernelTransportProvider().unavailableReason();
+    Assumptions.assumeTrue(why == null, "kernel FUSE transport unavailable: " + why);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    BenchCommand.run(List.of("--quick", "--workloads", "metadata", "--configs",
+            "branch-exec,memory-uring", "--scale", "0.0005", "--out",
+            tmp.resolve("out").toString(), "--work", tmp.resolve("work").toString()),
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    List<String> lines = out.toString(StandardCharsets.UTF_8).lines().toList();
+    assertEquals(9, lines.size(), lines::toString);
+    // Requests were counted on the branch's own mount, where the workload ran.
+    assertTrue(lines.get(0).contains("\"config\":\"branch-exec\"") && lines.get(0)
+        .contains("\"MKDIR\":10"), lines.get(0));
+    assertTrue(lines.get(4).contains("\"config\":\"memory-uring\"") && lines.get(4)
+        .contains("\"MKDIR\":10"), lines.get(4));
+    assertTrue(lines.get(8).contains("\"failed\":0"), lines.get(8));
+  }
 }

@@ -77,6 +77,23 @@ class ControlCommandsMountTest {
   }
 
   @Test
+  void branchDefaultSwitchesWhatUnboundProcessesSeeWithoutARemount() throws Exception {
+    fs.createBranch("b1", fs.main()).write("/README", "b1");
+    String m = mp.toString();
+    assertEquals("main", Files.readString(mp.resolve("README")));
+    assertEquals(0, run("branch", "default", "--mount", m, "b1"), err.toString());
+    assertEquals("b1", Files.readString(mp.resolve("README")), "the mount now serves b1");
+    assertEquals(0, run("branch", "show", "--mount", m), err.toString());
+    assertTrue(out().contains("\"branch\":\"b1\""), out());
+    assertEquals(1, run("branch", "default", "--mount", m, "nope"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("agentfs: ENOENT"),
+        err.toString(StandardCharsets.UTF_8));
+    assertEquals("b1", Files.readString(mp.resolve("README")), "a failed switch changes nothing");
+    assertEquals(0, run("branch", "default", "--mount", m, "main"), err.toString());
+    assertEquals("main", Files.readString(mp.resolve("README")));
+  }
+
+  @Test
   void execRunsACommandSeeingTheBranch() throws Exception {
     Assumptions.assumeTrue(ProcessHandle.current().info().user().orElse("").equals("root"),
         "unshare --mount needs root");
@@ -87,5 +104,26 @@ class ControlCommandsMountTest {
     assertEquals(5, rc, err.toString(StandardCharsets.UTF_8));
     assertEquals("b1", Files.readString(seen));
     assertEquals("main", Files.readString(mp.resolve("README")), "outside: still main");
+  }
+
+  @Test
+  void limitsReachTheCommandLineAsTheirErrno() throws Exception {
+    Path small = Files.createDirectory(tmp.resolve("small"));
+    try (AgentFs limited = AgentFs.builder().maxSnapshots(1).maxBranches(2).build();
+        MountHandle h = limited.mount(small)) {
+      String m = small.toString();
+      assertEquals(0, run("snapshot", "create", "--mount", m, "s1"), err.toString());
+      assertEquals(1, run("snapshot", "create", "--mount", m, "s2"));
+      String e = err.toString(StandardCharsets.UTF_8);
+      assertTrue(e.startsWith("agentfs: EDQUOT: " + m + " (snapshot s2 (the limit of 1"
+          + " snapshots is reached (Configuration.maxSnapshots)))"), e);
+      assertEquals(0, run("branch", "create", "--mount", m, "b1", "--from", "s1"));
+      assertEquals(1, run("branch", "create", "--mount", m, "b2", "--from", "s1"));
+      e = err.toString(StandardCharsets.UTF_8);
+      assertTrue(e.startsWith("agentfs: EDQUOT: " + m + " (branch b2 ("), e);
+      assertEquals(0, run("snapshot", "delete", "--mount", m, "s1"));
+      assertEquals(0, run("snapshot", "create", "--mount", m, "s2"), err.toString());
+      assertEquals(java.util.List.of("s2"), limited.core().snapshotNames());
+    }
   }
 }

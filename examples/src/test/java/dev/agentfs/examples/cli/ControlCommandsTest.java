@@ -134,6 +134,21 @@ class ControlCommandsTest {
   }
 
   @Test
+  void topLevelDiffAndRestoreAreTheBranchCommands() {
+    plane.diff = List.of(FakeControlPlane.change(TreeDiff.Kind.ADDED, "/x", null));
+    assertEquals(0, run("diff", "--mount", "/m", "s", "agent"), err());
+    assertEquals(0, run("diff", "s", "agent", "--patch", "--mount", "/m"), err());
+    assertEquals(0, run("restore", "--mount", "/m", "s", "/src", "--branch", "agent"), err());
+    assertEquals(0, run("branch", "bind", "--mount", "/m", "--pid", "4321", "dev"), err());
+    out.reset();
+    // Without --branch: the branch the calling shell (the parent, 4321) sees.
+    assertEquals(0, run("restore", "--mount", "/m", "s", "/README"), err());
+    assertEquals(List.of("diff s agent", "patch s agent", "restore agent s /src",
+        "bind 4321 dev", "branchOf 4321", "restore dev s /README"), plane.calls);
+    assertEquals("{\"branch\":\"dev\",\"restored\":\"/README\",\"from\":\"s\"}\n", out());
+  }
+
+  @Test
   void filesystemErrorsExitOneWithTheErrno() {
     assertEquals(1, run("snapshot", "delete", "--mount", "/m", "nope"));
     assertEquals("agentfs: ENOENT: /m (nope (no such snapshot))\n", err());
@@ -159,7 +174,7 @@ class ControlCommandsTest {
     assertEquals(List.of(List.of("unshare", "--mount", "--propagation", "private", "--",
         "sh", "-c", ControlCommands.EXEC_SCRIPT, "/run/agentfs/export/agent", "/m", "make",
         "-j4", "--keep-going")), launched);
-    assertEquals(List.of("export agent"), plane.calls);
+    assertEquals(List.of("export agent", "checkpoint agent"), plane.calls);
     assertEquals("", out());
   }
 
@@ -215,6 +230,10 @@ class ControlCommandsTest {
       "branch exec --mount /m --branch b                | needs a command after --",
       "branch exec --mount /m --branch b --             | needs a command after --",
       "branch exec --branch b -- ls                     | --mount MOUNTPOINT is required",
+      "diff --mount /m a                                | diff needs FROM and TO",
+      "restore --mount /m s                             | restore needs SNAPSHOT PATH",
+      "restore --mount /m s /a --bogus                  | restore: unknown option '--bogus'",
+      "restore s /a                                     | restore: --mount MOUNTPOINT is required",
   })
   void usageErrorsExitTwoAndSayWhy(String line, String message) {
     assertEquals(2, run(line.trim().split(" +")), err());
@@ -229,7 +248,7 @@ class ControlCommandsTest {
     assertEquals(0, run("help"));
     for (String c : List.of("snapshot create", "snapshot list", "snapshot delete",
         "branch create", "branch list", "branch delete", "branch bind", "branch unbind",
-        "branch show", "branch diff", "branch commit", "branch exec")) {
+        "branch show", "branch diff", "branch commit", "branch exec", "restore", "diff")) {
       assertTrue(out().contains("\n  " + c), c);
     }
   }

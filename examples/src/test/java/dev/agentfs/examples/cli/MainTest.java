@@ -99,7 +99,8 @@ class MainTest {
 
   @Test
   void everyCommandHasHelp() {
-    for (String cmd : List.of("demo", "mount", "unmount", "umount", "bench", "help")) {
+    for (String cmd : List.of("demo", "mount", "unmount", "umount", "mounts", "bench",
+        "help")) {
       out.reset();
       assertEquals(0, run(cmd, "--help"), cmd);
       String name = cmd.equals("umount") ? "unmount" : cmd;
@@ -135,7 +136,7 @@ class MainTest {
   void helpListsEveryCommand() {
     assertEquals(0, run("--help"));
     String text = out.toString(StandardCharsets.UTF_8);
-    for (String cmd : List.of("demo", "mount", "unmount")) {
+    for (String cmd : List.of("demo", "mount", "unmount", "mounts")) {
       assertTrue(text.contains("\n  " + cmd), cmd);
     }
   }
@@ -196,5 +197,50 @@ class MainTest {
     t.join(TimeUnit.SECONDS.toMillis(10));
     assertTrue(!t.isAlive(), "mount must return once its mount is gone");
     assertTrue(lines().get(lines().size() - 1).contains("\"unmounted\""), lines().toString());
+  }
+
+  @Test
+  void limitFlagsAreCheckedBeforeMounting() {
+    assertEquals(1, run("mount", "--max-snapshots", "many", "/nonexistent"));
+    assertTrue(err.toString(StandardCharsets.UTF_8)
+        .contains("EINVAL (max_snapshots=many: not a number)"), err.toString());
+    assertEquals(1, run("mount", "-o", "max_branches=0", "/nonexistent"));
+    assertTrue(err.toString(StandardCharsets.UTF_8)
+        .contains("max_branches=0: maxBranches must be at least 1"), err.toString());
+    assertEquals(2, run("mount", "--max-open-handles"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--max-open-handles needs a value"));
+  }
+
+  @Test
+  void aMountWithALimitRefusesTheSnapshotPastIt(@TempDir Path tmp) throws Exception {
+    Assumptions.assumeTrue(Files.isWritable(Path.of("/dev/fuse"))
+        && "root".equals(System.getProperty("user.name")), "needs /dev/fuse and root");
+    Path mp = Files.createDirectory(tmp.resolve("mnt"));
+    Thread t = new Thread(() -> run("mount", "--max-snapshots", "1", mp.toString()));
+    t.start();
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (lines().stream().noneMatch(l -> l.contains("\"mounted\"")) && t.isAlive()
+          && System.nanoTime() < deadline) {
+        java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
+      }
+      assertTrue(lines().stream().anyMatch(l -> l.contains("\"mounted\"")), lines().toString());
+      ByteArrayOutputStream o2 = new ByteArrayOutputStream();
+      ByteArrayOutputStream e2 = new ByteArrayOutputStream();
+      String[] create = {"snapshot", "create", "--mount", mp.toString(), "one"};
+      assertEquals(0, Main.run(create, new PrintStream(o2, true, StandardCharsets.UTF_8),
+          new PrintStream(e2, true, StandardCharsets.UTF_8)), e2.toString());
+      create[4] = "two";
+      assertEquals(1, Main.run(create, new PrintStream(o2, true, StandardCharsets.UTF_8),
+          new PrintStream(e2, true, StandardCharsets.UTF_8)));
+      assertTrue(e2.toString(StandardCharsets.UTF_8).startsWith("agentfs: EDQUOT: "),
+          e2.toString(StandardCharsets.UTF_8));
+    } finally {
+      Main.run(new String[] {"unmount", mp.toString()},
+          new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+          new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+      t.join(TimeUnit.SECONDS.toMillis(10));
+    }
+    assertTrue(!t.isAlive(), "mount must return once its mount is gone");
   }
 }

@@ -36,7 +36,7 @@ class MountCommandTest {
     Path mp = Files.createDirectory(tmp.resolve("mnt"));
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-        Main.class.getName(), "mount", mp.toString()).start();
+        Main.class.getName(), "mount", "--confined-symlinks", mp.toString()).start();
     try {
       BufferedReader out = new BufferedReader(
           new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
@@ -45,6 +45,11 @@ class MountCommandTest {
           + mp + "\""), String.valueOf(ready));
       Files.writeString(mp.resolve("hello"), "world");
       assertEquals("world", Files.readString(mp.resolve("hello")));
+      java.nio.file.FileSystemException e = org.junit.jupiter.api.Assertions.assertThrows(
+          java.nio.file.FileSystemException.class,
+          () -> Files.createSymbolicLink(mp.resolve("out"), Path.of("/etc")));
+      assertTrue(String.valueOf(e.getReason()).contains("not permitted"), e.toString());
+      Files.createSymbolicLink(mp.resolve("in"), Path.of("hello"));
       // SIGTERM with kill(1): Process.destroy would also close our end of its stdout.
       assertEquals(0, new ProcessBuilder("kill", "-TERM", Long.toString(p.pid())).start()
           .waitFor());
