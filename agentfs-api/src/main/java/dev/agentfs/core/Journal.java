@@ -32,14 +32,16 @@ import org.slf4j.LoggerFactory;
 final class Journal {
   private static final Logger LOG = LoggerFactory.getLogger(Journal.class);
 
-  private static final byte INODE = 1;
-  private static final byte GONE = 2;
-  private static final byte ENTRY = 3;
-  private static final byte SNAPSHOT = 4;
-  private static final byte BRANCH = 5;
-  private static final byte DELETE_SNAPSHOT = 6;
-  private static final byte DELETE_BRANCH = 7;
-  private static final byte RESET = 8;
+  static final byte INODE = 1;
+  static final byte GONE = 2;
+  static final byte ENTRY = 3;
+  static final byte SNAPSHOT = 4;
+  static final byte BRANCH = 5;
+  static final byte DELETE_SNAPSHOT = 6;
+  static final byte DELETE_BRANCH = 7;
+  static final byte RESET = 8;
+  /** The highest inode number ever used: compaction may drop every record that named it. */
+  static final byte INOS = 9;
 
   private final FsCore core;
   private final MetadataLog log;
@@ -205,7 +207,7 @@ final class Journal {
     return o.done();
   }
 
-  private static ByteBuffer gone(String branch, long ino) {
+  static ByteBuffer gone(String branch, long ino) {
     return new Out().u8(GONE).str(branch).i64(ino).done();
   }
 
@@ -235,14 +237,35 @@ final class Journal {
     return new Out().u8(DELETE_BRANCH).str(name).done();
   }
 
+  static ByteBuffer inosRecord(long maxIno) {
+    return new Out().u8(INOS).i64(maxIno).done();
+  }
+
+  // ---------------------------------------------------------------- compaction
+
+  /** Whether the log asks to be compacted (it has grown past its threshold). */
+  boolean wantsCompaction() {
+    return log.wantsCompaction();
+  }
+
+  /**
+   * Rewrites the log without what replay no longer needs ({@link LogCompactor}); returns its
+   * size before and after. Holds this monitor, so no flush appends in between.
+   */
+  synchronized long[] compact() throws AgentFsException {
+    long before = log.sizeBytes();
+    log.compact(out -> LogCompactor.compact(log::replay, out));
+    return new long[] {before, log.sizeBytes()};
+  }
+
   // ---------------------------------------------------------------- replay
 
-  private static String str(ByteBuffer b) {
+  static String str(ByteBuffer b) {
     byte[] v = bytes(b);
     return v == null ? "" : new String(v, StandardCharsets.UTF_8);
   }
 
-  private static byte @Nullable [] bytes(ByteBuffer b) {
+  static byte @Nullable [] bytes(ByteBuffer b) {
     int n = b.getInt();
     if (n < 0) {
       return null;
@@ -277,13 +300,26 @@ final class Journal {
     return maxIno[0];
   }
 
+  /**
+   * Counts {@code ino} towards the highest inode number the filesystem allocated. An overlay's
+   * lower inodes carry the host's number with bit 62 set ({@link Lower#INO_BASE}) and are
+   * logged once changed; counting them would move the counter into that space, and files made
+   * after a restart would take numbers of other lower entries (a new file with a lower
+   * directory's number: git saw its tree turn into an empty file).
+   */
+  private static void allocated(long[] maxIno, long ino) {
+    if (ino < Lower.INO_BASE) {
+      maxIno[0] = Math.max(maxIno[0], ino);
+    }
+  }
+
   private void apply(ByteBuffer r, long[] maxIno) throws AgentFsException {
     byte type = r.get();
     switch (type) {
       case INODE -> {
         BranchFs b = core.branch(str(r));
         long ino = r.getLong();
-        maxIno[0] = Math.max(maxIno[0], ino);
+        allocated(maxIno, ino);
         int mode = r.getInt();
         int uid = r.getInt();
         int gid = r.getInt();
@@ -378,6 +414,7 @@ final class Journal {
         String branch = str(r);
         core.replayReset(branch, str(r));
       }
+      case INOS -> allocated(maxIno, r.getLong());
       default -> throw new AgentFsException(Errno.EIO, "metadata log", null,
           "unknown record type " + type);
     }
