@@ -519,6 +519,7 @@ public final class AgentFs implements AutoCloseable {
     private int rootGid;
     private int rootMode = 0755;
     private @Nullable Path lower;
+    private Materialize materialize = Materialize.LAZY;
 
     private Builder() {}
 
@@ -597,7 +598,24 @@ public final class AgentFs implements AutoCloseable {
      * workspace itself is never modified.
      */
     public Builder lower(Path workspace) {
+      return lower(workspace, Materialize.LAZY);
+    }
+
+    /**
+     * Overlay mode with a choice of when lower files become the branch's own: {@link
+     * Materialize#LAZY} as {@link #lower(Path)}; {@link Materialize#EAGER} and {@link
+     * Materialize#CLONE} copy (or reflink) the whole workspace into the backstore when the
+     * filesystem is built, so the main branch never reads the workspace again.
+     */
+    public Builder lower(Path workspace, Materialize mode) {
       this.lower = Objects.requireNonNull(workspace, "lower");
+      this.materialize = Objects.requireNonNull(mode, "materialize");
+      return this;
+    }
+
+    /** Shorthand for the configuration's {@link Configuration.Builder#lowerRefresh}. */
+    public Builder lowerRefresh(java.time.Duration d) {
+      config.lowerRefresh(d);
       return this;
     }
 
@@ -619,33 +637,60 @@ public final class AgentFs implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Builds the filesystem. A refused materialisation or an unusable lower directory or
+     * backstore is an {@link IllegalArgumentException} whose cause is the {@link
+     * AgentFsException}; {@link #open()} throws that exception itself.
+     */
     public AgentFs build() {
+      try {
+        return open();
+      } catch (AgentFsException e) {
+        throw new IllegalArgumentException(e.getMessage(), e);
+      }
+    }
+
+    /**
+     * Like {@link #build()}, but failures come as the {@link AgentFsException} with the errno
+     * and path that say what went wrong (e.g. ENOTSUP or EXDEV and the lower file for a
+     * {@link Materialize#CLONE} the host cannot do). A backstore this builder made itself is
+     * closed again on failure; one passed in is left to its owner.
+     */
+    public AgentFs open() throws AgentFsException {
       Configuration c = config.build();
       Backstore b = backstore != null ? backstore : MemoryBackstore.create();
-      FsCore core;
+      FsCore core = null;
       try {
         core = new FsCore(b, clock, c.has(Feature.ROOT_BYPASS), c.has(Feature.READ_ONLY),
             c.has(Feature.STRICT_UTF8_NAMES), c.has(Feature.CONFINED_SYMLINKS), rootUid, rootGid,
             rootMode, lower,
-            new FsCore.Limits(c.maxBranches(), c.maxSnapshots(), c.maxOpenHandles()));
-      } catch (AgentFsException e) {
+            new FsCore.Limits(c.maxBranches(), c.maxSnapshots(), c.maxOpenHandles()),
+            c.lowerRefreshNanos());
+        Path storeDir = b.hostDirectory();
+        if (storeDir != null) {
+          // An overlay whose lower tree holds the store must not show the store's files
+          // (nor materialise them).
+          core.hideFromLower(storeDir);
+          core.hideFromLower(real(storeDir));
+        }
+        if (lower != null && materialize != Materialize.LAZY) {
+          core.materialize(MAIN, materialize == Materialize.CLONE);
+        }
+      } catch (AgentFsException | RuntimeException e) {
+        if (core != null) {
+          core.close();
+        }
         if (backstore == null) {
           b.close();
         }
-        throw new IllegalArgumentException(e.getMessage(), e);
-      }
-      Path storeDir = b.hostDirectory();
-      if (storeDir != null) {
-        // An overlay whose lower tree holds the store must not show the store's files.
-        core.hideFromLower(storeDir);
-        core.hideFromLower(real(storeDir));
+        throw e;
       }
       return new AgentFs(c, b, core, clock);
     }
 
     /** Builds and mounts the default branch; closing the result unmounts. */
     public AgentFs mount(Path mountPoint) throws AgentFsException {
-      AgentFs fs = build();
+      AgentFs fs = open();
       try {
         fs.mount(mountPoint);
       } catch (AgentFsException | RuntimeException e) {

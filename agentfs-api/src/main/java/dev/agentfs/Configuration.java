@@ -43,6 +43,7 @@ public final class Configuration {
   private final int maxBackground;
   private final int congestionThreshold;
   private final long maxWrite;
+  private final Duration lowerRefresh;
   private final int maxBranches;
   private final int maxSnapshots;
   private final int maxOpenHandles;
@@ -62,6 +63,7 @@ public final class Configuration {
     this.maxBackground = b.maxBackground;
     this.congestionThreshold = b.congestionThreshold;
     this.maxWrite = b.maxWrite;
+    this.lowerRefresh = b.lowerRefresh;
     this.maxBranches = b.maxBranches;
     this.maxSnapshots = b.maxSnapshots;
     this.maxOpenHandles = b.maxOpenHandles;
@@ -133,6 +135,20 @@ public final class Configuration {
     return maxWrite;
   }
 
+  /** Overlay: how often untouched lower entries are compared with the host again. */
+  public Duration lowerRefresh() {
+    return lowerRefresh;
+  }
+
+  /** {@link #lowerRefresh()} in nanoseconds, {@link Long#MAX_VALUE} for never. */
+  public long lowerRefreshNanos() {
+    try {
+      return lowerRefresh.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
   /**
    * The most branches that may exist at once, the default branch included; creating one more
    * fails with {@link Errno#EDQUOT}.
@@ -176,6 +192,7 @@ public final class Configuration {
     b.maxBackground = maxBackground;
     b.congestionThreshold = congestionThreshold;
     b.maxWrite = maxWrite;
+    b.lowerRefresh = lowerRefresh;
     b.maxBranches = maxBranches;
     b.maxSnapshots = maxSnapshots;
     b.maxOpenHandles = maxOpenHandles;
@@ -228,6 +245,7 @@ public final class Configuration {
     private int maxBackground = 64;
     private int congestionThreshold = 48;
     private long maxWrite = 1 << 20;
+    private Duration lowerRefresh = Duration.ofSeconds(1);
     private int maxBranches = DEFAULT_MAX_BRANCHES;
     private int maxSnapshots = DEFAULT_MAX_SNAPSHOTS;
     private int maxOpenHandles = DEFAULT_MAX_OPEN_HANDLES;
@@ -348,6 +366,21 @@ public final class Configuration {
         throw new IllegalArgumentException("maxWrite must be 4 KiB..16 MiB, got " + bytes);
       }
       this.maxWrite = bytes;
+      return this;
+    }
+
+    /**
+     * Overlay: an untouched lower entry (one the branch never changed) is compared with the
+     * host again when it is used and this long has passed since the last comparison (default
+     * one second; {@link Duration#ZERO} compares on every use). A lower directory whose
+     * mtime or ctime moved is listed again, a file whose times moved takes the host's
+     * attributes. The kernel caches such entries no longer than this either, so changes made
+     * in the workspace show through the mount within about this interval. Entries the branch
+     * changed (copied up) never follow the lower again. {@code
+     * ChronoUnit.FOREVER.getDuration()} reads each lower entry once, with full kernel caching.
+     */
+    public Builder lowerRefresh(Duration d) {
+      this.lowerRefresh = nonNegative(d, "lowerRefresh");
       return this;
     }
 

@@ -568,6 +568,35 @@ public final class BranchFs implements Vfs {
     });
   }
 
+  /**
+   * Materialisation's second pass ({@link Materializer}): every lower inode in {@code inos}
+   * becomes the branch's own (logged, no longer read from or compared with the lower), files
+   * with the content copied for them.
+   */
+  void adoptMaterialized(java.util.Collection<Long> inos, java.util.Map<Long, Content> copies)
+      throws AgentFsException {
+    shared(() -> {
+      for (long ino : inos) {
+        Inode n = writable(ino);
+        synchronized (n) {
+          Content c = copies.get(ino);
+          if (c != null && n.content instanceof LowerContent) {
+            n.content = core.adopt(c);
+            n.contentShared = false;
+          } else if (c != null) {
+            c.release(); // copied up meanwhile: the branch's own bytes win
+          }
+          n.lowerPath = null;
+          if (core.journaled && n.isDir()) {
+            // Loaded entries were never logged: a replay must not need the lower for them.
+            n.entries.forEach((nm, e) -> st.dirtyEntries.add(new BranchState.EntryKey(ino, nm)));
+          }
+        }
+      }
+      return null;
+    });
+  }
+
   /** Adds inodes and entries for a lower listing; caller holds {@code d}'s monitor. */
   void install(Lower lower, Inode d, List<Lower.Entry> listing) {
     for (Lower.Entry e : listing) {
@@ -587,6 +616,8 @@ public final class BranchFs implements Vfs {
         child.lowerPristine = true;
         child.lowerMtime = e.mtime();
         child.lowerSize = e.size();
+        child.lowerChecked = now();
+        child.lowerRacy = Lower.racy(e);
         child.target = e.target();
         if (!e.xattrs().isEmpty()) {
           child.setXattrs(new TreeMap<>(e.xattrs()));
@@ -601,6 +632,193 @@ public final class BranchFs implements Vfs {
       d.addEntry(nm, ino, child.type());
     }
     d.lowerLoaded = true;
+  }
+
+  /**
+   * Overlay refresh: an untouched lower inode (loaded and never changed by this branch) is
+   * compared with the host when {@code lowerRefresh} has passed since its last comparison
+   * (always, at 0). If its mtime or ctime moved it takes the host's attributes, and a loaded
+   * directory is listed again: names gone from the lower go (unless the branch changed
+   * something at or under them), new names come in, a name now naming another host file is
+   * replaced. Snapshot views never refresh; neither do inodes the branch changed. The host is
+   * read outside every lock; the result is applied under the freeze lock, shared, as loading
+   * is, and not logged: a restart reads the lower afresh anyway.
+   */
+  void refreshLower(long ino) throws AgentFsException {
+    Lower lower = core.lower;
+    long every = core.lowerRefreshNs;
+    if (lower == null || every == Long.MAX_VALUE || st.readOnly) {
+      return;
+    }
+    Inode n = st.table.get(ino);
+    if (n == null || n.lowerPath == null || !n.lowerPristine) {
+      return;
+    }
+    long t = now();
+    long last = n.lowerChecked;
+    if (every > 0 && t - last < every && t >= last) {
+      return;
+    }
+    // A version snapshots may share is marked checked only when it matched the host: a
+    // change found here goes into a new version of this branch, and the others must still
+    // find it themselves.
+    Lower.Entry e;
+    try {
+      e = lower.stat(n.lowerPath);
+    } catch (AgentFsException x) {
+      n.lowerChecked = t;
+      return; // gone or unreadable: the parent's listing drops it, until then it stays
+    }
+    if (lower.coreIno(e.ino()) != n.ino || (e.mode() & S_IFMT) != n.type()) {
+      n.lowerChecked = t;
+      return; // the path names another file now: the parent's listing replaces the entry
+    }
+    boolean same = e.mtime() == n.mtime && e.ctime() == n.ctime
+        && (n.isDir() || e.size() == n.lowerSize);
+    if (same && !n.lowerRacy) {
+      n.lowerChecked = t;
+      return;
+    }
+    List<Lower.Entry> listing = n.isDir() && n.lowerLoaded ? lower.list(n.lowerPath) : null;
+    List<Name> names = new ArrayList<>();
+    boolean applied = shared(() -> {
+      Inode w = version(ino);
+      synchronized (w) {
+        if (!w.lowerPristine || w.lowerPath == null) {
+          return false;
+        }
+        takeLowerAttrs(lower, w, e);
+        w.lowerChecked = t;
+        w.lowerRacy = Lower.racy(e);
+        if (listing != null) {
+          relist(lower, w, listing, names);
+        }
+        return true;
+      }
+    });
+    if (applied && (!same || !names.isEmpty())) {
+      changedInode(ino);
+      for (Name nm : names) {
+        changedEntry(ino, nm);
+      }
+    }
+  }
+
+  private static void takeLowerAttrs(Lower lower, Inode w, Lower.Entry e) {
+    w.mode = e.mode();
+    w.uid = e.uid();
+    w.gid = e.gid();
+    w.nlink = e.nlink();
+    w.rdev = e.rdev();
+    w.atime = e.atime();
+    w.mtime = e.mtime();
+    w.ctime = e.ctime();
+    w.lowerMtime = e.mtime();
+    w.lowerSize = e.size();
+    w.target = e.target();
+    w.setXattrs(new TreeMap<>(e.xattrs()));
+    if (w.isReg() && w.content == null && e.size() > 0) {
+      w.content = new LowerContent(lower, e.path());
+    }
+  }
+
+  /**
+   * Brings loaded, untouched directory {@code d} in line with its new lower listing; caller
+   * holds {@code d}'s monitor. Collects the names that changed.
+   */
+  private void relist(Lower lower, Inode d, List<Lower.Entry> listing, List<Name> names)
+      throws AgentFsException {
+    java.util.Map<Name, Lower.Entry> now = new java.util.HashMap<>();
+    for (Lower.Entry e : listing) {
+      now.put(Name.of(e.name()), e);
+    }
+    List<Dirent> gone = new ArrayList<>();
+    d.entries.forEach((nm, de) -> {
+      Lower.Entry e = now.get(nm);
+      if (e == null || lower.coreIno(e.ino()) != de.ino()) {
+        gone.add(de);
+      }
+    });
+    for (Dirent de : gone) {
+      Inode child = st.table.get(de.ino());
+      if (child != null && !untouched(child)) {
+        continue; // the branch's own now: copied-up entries never follow the lower
+      }
+      d.removeEntry(de);
+      names.add(de.name());
+      if (child != null && (child.isDir() || child.nlink <= 1)) {
+        dropLowerTree(child.ino);
+      }
+    }
+    for (Name nm : now.keySet()) {
+      if (d.entries.get(nm) == null) {
+        names.add(nm);
+      }
+    }
+    install(lower, d, listing);
+  }
+
+  /** Whether nothing at or under {@code n} was changed by this branch. */
+  private boolean untouched(Inode n) {
+    if (n.lowerPath == null || !n.lowerPristine) {
+      return false;
+    }
+    if (!n.isDir() || !n.lowerLoaded) {
+      return true;
+    }
+    boolean[] ok = {true};
+    n.entries.forEach((nm, de) -> {
+      Inode c = st.table.get(de.ino());
+      if (ok[0] && c != null && !untouched(c)) {
+        ok[0] = false;
+      }
+    });
+    return ok[0];
+  }
+
+  /**
+   * Takes an untouched lower inode (and, for a directory, what it loaded) out of the table
+   * because the lower dropped it; one the kernel or a handle still references lives on as an
+   * orphan until forgotten, as after unlink. Holds nothing in the backstore, logs nothing.
+   */
+  private void dropLowerTree(long ino) throws AgentFsException {
+    boolean keep = referenced(ino);
+    Inode n = keep ? version(ino) : node(ino);
+    List<Long> children = new ArrayList<>();
+    if (n.isDir()) {
+      n.entries.forEach((nm, de) -> children.add(de.ino()));
+    }
+    if (keep) {
+      n.nlink = 0; // so that the last forget frees it
+      st.orphans.put(ino, n);
+    }
+    synchronized (st.tableLock) {
+      st.table = st.table.without(ino);
+    }
+    if (keep && !referenced(ino)) {
+      st.orphans.remove(ino, n);
+    }
+    for (long c : children) {
+      Inode child = st.table.get(c);
+      if (child != null && (child.isDir() || child.nlink <= 1)) {
+        dropLowerTree(c);
+      }
+    }
+  }
+
+  /**
+   * The longest the kernel may cache {@code ino}'s attributes, entries under it and its
+   * listing: the lower refresh interval for an untouched overlay entry, so workspace changes
+   * show; no limit for everything else.
+   */
+  @Override
+  public long cacheLimitNanos(long ino) {
+    if (core.lower == null || core.lowerRefreshNs == Long.MAX_VALUE || st.readOnly) {
+      return Long.MAX_VALUE;
+    }
+    Inode n = st.table.get(ino);
+    return n != null && n.lowerPath != null && n.lowerPristine ? core.lowerRefreshNs
+        : Long.MAX_VALUE;
   }
 
   // ---------------------------------------------------------------- lookup and attributes
@@ -619,8 +837,12 @@ public final class BranchFs implements Vfs {
 
   Inode resolveChild(Caller c, long parent, byte[] name) throws AgentFsException {
     Inode d = dir(parent);
-    if (d.lowerPath != null && !d.lowerLoaded) {
-      ensureLoaded(parent);
+    if (d.lowerPath != null) {
+      if (d.lowerLoaded) {
+        refreshLower(parent);
+      } else {
+        ensureLoaded(parent);
+      }
       d = dir(parent);
     }
     check(c, d, X_OK);
@@ -637,7 +859,12 @@ public final class BranchFs implements Vfs {
     if (e == null) {
       throw err(Errno.ENOENT, path(parent, name));
     }
-    return node(e.ino());
+    Inode child = node(e.ino());
+    if (child.lowerPath != null && child.lowerPristine) {
+      refreshLower(child.ino);
+      child = node(e.ino());
+    }
+    return child;
   }
 
   @Override
@@ -647,6 +874,7 @@ public final class BranchFs implements Vfs {
 
   @Override
   public Attr getattr(Caller c, long ino, long fh) throws AgentFsException {
+    refreshLower(ino);
     Inode n = node(ino);
     if (!st.pinned.isEmpty() && st.pinned.containsKey(ino)) {
       syncTimesFromHost(n);
@@ -1558,6 +1786,7 @@ public final class BranchFs implements Vfs {
 
   @Override
   public long opendir(Caller c, long ino, int flags) throws AgentFsException {
+    refreshLower(ino);
     return withHandleSlot(path(ino), () -> {
       Inode d = dir(ino);
       check(c, d, R_OK);
@@ -1568,6 +1797,9 @@ public final class BranchFs implements Vfs {
   @Override
   public void readdir(Caller c, long ino, long fh, long offset, boolean plus, DirSink sink)
       throws AgentFsException {
+    if (offset == 0) {
+      refreshLower(ino);
+    }
     ensureLoaded(ino);
     Inode d = dir(ino);
     if (offset < 0) {

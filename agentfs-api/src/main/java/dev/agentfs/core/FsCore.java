@@ -70,6 +70,12 @@ public final class FsCore {
   final @Nullable Lower lower;
 
   /**
+   * Overlay: how often an untouched lower entry is compared with the host again, in clock
+   * nanoseconds (0: on every access; {@link Long#MAX_VALUE}: never, read once).
+   */
+  final long lowerRefreshNs;
+
+  /**
    * How many branches (the default one included), snapshots and open handles (files and
    * directories, across all branches, mounts and the Java API) the filesystem allows at once.
    * One more branch or snapshot fails with EDQUOT (as ZFS's filesystem_limit and
@@ -96,15 +102,27 @@ public final class FsCore {
   final Slots handleSlots;
 
   public FsCore(Backstore backstore, LongSupplier clockNanos, boolean rootBypass,
-      boolean readOnly, boolean strictUtf8, boolean confinedSymlinks, int rootUid, int rootGid, int rootMode,
-      java.nio.file.@Nullable Path lowerDir) throws AgentFsException {
+      boolean readOnly, boolean strictUtf8, boolean confinedSymlinks, int rootUid, int rootGid,
+      int rootMode, java.nio.file.@Nullable Path lowerDir) throws AgentFsException {
     this(backstore, clockNanos, rootBypass, readOnly, strictUtf8, confinedSymlinks, rootUid,
-        rootGid, rootMode, lowerDir, Limits.NONE);
+        rootGid, rootMode, lowerDir, Limits.NONE, Long.MAX_VALUE);
   }
 
   public FsCore(Backstore backstore, LongSupplier clockNanos, boolean rootBypass,
       boolean readOnly, boolean strictUtf8, boolean confinedSymlinks, int rootUid, int rootGid,
       int rootMode, java.nio.file.@Nullable Path lowerDir, Limits limits)
+      throws AgentFsException {
+    this(backstore, clockNanos, rootBypass, readOnly, strictUtf8, confinedSymlinks, rootUid,
+        rootGid, rootMode, lowerDir, limits, Long.MAX_VALUE);
+  }
+
+  /**
+   * {@code lowerRefreshNs}: how often an untouched overlay entry is compared with the lower
+   * again (0: every use; {@link Long#MAX_VALUE}: never).
+   */
+  public FsCore(Backstore backstore, LongSupplier clockNanos, boolean rootBypass,
+      boolean readOnly, boolean strictUtf8, boolean confinedSymlinks, int rootUid, int rootGid,
+      int rootMode, java.nio.file.@Nullable Path lowerDir, Limits limits, long lowerRefreshNs)
       throws AgentFsException {
     this.branchSlots = new Slots("branches", limits.maxBranches(), Errno.EDQUOT, "maxBranches");
     this.snapshotSlots =
@@ -113,6 +131,10 @@ public final class FsCore {
         new Slots("open handles", limits.maxOpenHandles(), Errno.ENFILE, "maxOpenHandles");
     this.backstore = backstore;
     this.lower = lowerDir == null ? null : new Lower(lowerDir);
+    if (lowerRefreshNs < 0) {
+      throw new IllegalArgumentException("negative lower refresh interval " + lowerRefreshNs);
+    }
+    this.lowerRefreshNs = lowerRefreshNs;
     this.clock = clockNanos;
     this.rootBypass = rootBypass;
     this.readOnly = readOnly;
@@ -357,27 +379,42 @@ public final class FsCore {
     }
   }
 
-  /** The first change to an untouched lower file: its bytes move into the backstore. */
+  /**
+   * The first change to an untouched lower file: its bytes move into the backstore (a host
+   * file backstore copies in the kernel, or reflinks where it can).
+   */
   Content copyUp(LowerContent lc) throws AgentFsException {
-    Content c = newContent();
-    java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(1 << 20);
-    long pos = 0;
-    try {
-      while (true) {
-        buf.clear();
-        int n = lc.read(pos, buf);
-        if (n <= 0) {
-          break;
-        }
-        buf.flip();
-        c.write(pos, buf);
-        pos += n;
-      }
-    } catch (AgentFsException e) {
-      releaseContent(c);
-      throw e;
-    }
+    Content c = adopt(backstore.importFile(lc.lower.host(lc.path), false));
     copyUps.incrementAndGet();
+    return c;
+  }
+
+  /**
+   * Eager materialisation of the overlay into branch {@code branch} (see {@link Materializer}):
+   * afterwards no entry of it reads the lower. With {@code reflink} every copy must be a
+   * FICLONE, else this fails (ENOTSUP, EXDEV) and the branch is unchanged. Returns the number
+   * of files copied; 0 without a lower or when everything was materialised already.
+   */
+  public int materialize(String branch, boolean reflink) throws AgentFsException {
+    int n = Materializer.run(this, branch(branch), reflink);
+    materialized.addAndGet(n);
+    syncMetadata();
+    return n;
+  }
+
+  private final AtomicLong materialized = new AtomicLong();
+
+  /** How many lower files eager materialisation copied (for tests and metrics). */
+  public long materialized() {
+    return materialized.get();
+  }
+
+  /** Takes a content the backstore made outside {@link #newContent()} into the books. */
+  Content adopt(Content c) {
+    contents.add(c);
+    if (journal != null) {
+      journal.remember(c);
+    }
     return c;
   }
 

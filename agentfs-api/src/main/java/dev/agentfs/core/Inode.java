@@ -64,6 +64,15 @@ final class Inode {
 
   long lowerSize = -1;
 
+  /** Overlay: the clock when this untouched lower entry was last compared with the host. */
+  volatile long lowerChecked;
+
+  /**
+   * Overlay: the host changed this entry so recently that a further change within its
+   * timestamp granularity would not move its times; compared in full at the next check.
+   */
+  volatile boolean lowerRacy;
+
   /** Serialises changes to this version's bytes; taken before the monitor. */
   final java.util.concurrent.locks.ReentrantLock io = new java.util.concurrent.locks.ReentrantLock();
 
@@ -115,6 +124,8 @@ final class Inode {
     this.lowerPristine = o.lowerPristine;
     this.lowerMtime = o.lowerMtime;
     this.lowerSize = o.lowerSize;
+    this.lowerChecked = o.lowerChecked;
+    this.lowerRacy = o.lowerRacy;
   }
 
   /** A new version for {@code newEpoch}; the caller holds this version's monitor. */

@@ -300,13 +300,26 @@ final class Journal {
     return maxIno[0];
   }
 
+  /**
+   * Counts {@code ino} towards the highest inode number the filesystem allocated. An overlay's
+   * lower inodes carry the host's number with bit 62 set ({@link Lower#INO_BASE}) and are
+   * logged once changed; counting them would move the counter into that space, and files made
+   * after a restart would take numbers of other lower entries (a new file with a lower
+   * directory's number: git saw its tree turn into an empty file).
+   */
+  private static void allocated(long[] maxIno, long ino) {
+    if (ino < Lower.INO_BASE) {
+      maxIno[0] = Math.max(maxIno[0], ino);
+    }
+  }
+
   private void apply(ByteBuffer r, long[] maxIno) throws AgentFsException {
     byte type = r.get();
     switch (type) {
       case INODE -> {
         BranchFs b = core.branch(str(r));
         long ino = r.getLong();
-        maxIno[0] = Math.max(maxIno[0], ino);
+        allocated(maxIno, ino);
         int mode = r.getInt();
         int uid = r.getInt();
         int gid = r.getInt();
@@ -401,7 +414,7 @@ final class Journal {
         String branch = str(r);
         core.replayReset(branch, str(r));
       }
-      case INOS -> maxIno[0] = Math.max(maxIno[0], r.getLong());
+      case INOS -> allocated(maxIno, r.getLong());
       default -> throw new AgentFsException(Errno.EIO, "metadata log", null,
           "unknown record type " + type);
     }

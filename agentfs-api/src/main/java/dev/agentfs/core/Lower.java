@@ -52,6 +52,19 @@ final class Lower {
     this.rootIno = stat("").ino;
   }
 
+  /** How close to now a host change time makes an entry's times untrustworthy (racy). */
+  static final long RACY_NANOS = 2_000_000_000L;
+
+  /**
+   * Whether {@code e} changed so recently (by the host's real clock) that another change in
+   * the same timestamp tick could leave its times as they are: such an entry is compared in
+   * full at its next check, as git treats racily clean index entries.
+   */
+  static boolean racy(Entry e) {
+    long now = System.currentTimeMillis() * 1_000_000L;
+    return e.ctime() > now - RACY_NANOS || e.mtime() > now - RACY_NANOS;
+  }
+
   /** Keeps {@code path} (e.g. the mount point itself) out of every listing. */
   void hide(Path path) {
     Path p = path.toAbsolutePath().normalize();

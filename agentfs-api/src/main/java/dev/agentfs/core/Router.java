@@ -315,6 +315,21 @@ public final class Router implements Vfs {
     return (node == ROOT && !bindings.isEmpty()) || node == SNAP_DIR;
   }
 
+  @Override
+  public long cacheLimitNanos(long node) {
+    if (virtual(node)) {
+      return Long.MAX_VALUE;
+    }
+    if (sharedNode(node)) {
+      return 0;
+    }
+    try {
+      return byNode(node).cacheLimitNanos(ino(node));
+    } catch (AgentFsException e) {
+      return Long.MAX_VALUE; // the branch is gone: the next request says ESTALE
+    }
+  }
+
   // ---------------------------------------------------------------- the control nodes
 
   private Attr ctlAttr(long node) {

@@ -2,6 +2,11 @@ package dev.agentfs.spi;
 
 import dev.agentfs.AgentFsException;
 import dev.agentfs.Errno;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -25,6 +30,45 @@ public interface Backstore extends AutoCloseable {
 
   /** A new, empty content object. */
   Content newContent() throws AgentFsException;
+
+  /**
+   * A new content holding the bytes of host file {@code file}: an overlay's lower file being
+   * copied up or materialised. With {@code reflink} the copy must share the host file's
+   * extents (FICLONE), and where that cannot be (a backstore without host files, another
+   * filesystem, one without reflinks) this fails with ENOTSUP (EOPNOTSUPP) or EXDEV naming
+   * {@code file}, having stored nothing. Without it the bytes are copied; this default reads
+   * them into {@link #newContent()}, a backstore with host files can copy in the kernel.
+   */
+  default Content importFile(Path file, boolean reflink) throws AgentFsException {
+    if (reflink) {
+      throw new AgentFsException(Errno.ENOTSUP, file.toString(), null,
+          "backstore " + name() + " keeps no host files to reflink into");
+    }
+    Content c = newContent();
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+      ByteBuffer buf = ByteBuffer.allocate(1 << 20);
+      long pos = 0;
+      while (true) {
+        buf.clear();
+        int n = ch.read(buf, pos);
+        if (n <= 0) {
+          break;
+        }
+        buf.flip();
+        c.write(pos, buf);
+        pos += n;
+      }
+      return c;
+    } catch (IOException e) {
+      c.release();
+      if (e instanceof AgentFsException a) {
+        throw a;
+      }
+      Errno errno = e instanceof java.nio.file.NoSuchFileException ? Errno.ENOENT
+          : e instanceof java.nio.file.AccessDeniedException ? Errno.EACCES : Errno.EIO;
+      throw new AgentFsException(errno, file.toString(), e);
+    }
+  }
 
   /** Total bytes this backstore may hold ({@link Long#MAX_VALUE} when unbounded). */
   long capacityBytes();

@@ -161,6 +161,16 @@ public interface Vfs {
   }
 
   /**
+   * The longest, in nanoseconds, the kernel may cache {@code node}'s attributes, the entries
+   * under it and its listing, and keep its pages across opens ({@link Long#MAX_VALUE}: no
+   * limit beyond the configured timeouts). An overlay limits what it may have to re-read from
+   * a lower directory that others change.
+   */
+  default long cacheLimitNanos(long node) {
+    return Long.MAX_VALUE;
+  }
+
+  /**
    * A restricted ioctl on an open file: {@code in} holds the bytes the command carries in,
    * the reply at most {@code outSize} bytes out. ENOTTY unless the node understands it.
    */

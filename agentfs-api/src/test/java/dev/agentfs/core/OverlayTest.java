@@ -206,6 +206,41 @@ class OverlayTest {
   }
 
   @Test
+  void filesMadeAfterARestartNeverTakeALowerInodeNumber() throws Exception {
+    JournalReplayTest.DurableMemory store =
+        new JournalReplayTest.DurableMemory(new ArrayList<>());
+    try (AgentFs fs = AgentFs.builder().backstore(store).lower(lower).build()) {
+      fs.main().append("/src/pkg/A.java", "// copied up, so logged\n".getBytes());
+    }
+    try (AgentFs fs = AgentFs.builder().backstore(store).lower(lower).build()) {
+      Branch b = fs.main();
+      java.util.Set<Long> lowerInos = new java.util.HashSet<>();
+      try (Stream<Path> s = Files.walk(lower)) {
+        for (Path p : s.toList()) {
+          lowerInos.add(b.lstat("/" + lower.relativize(p)).ino());
+        }
+      }
+      for (int i = 0; i < 50; i++) {
+        long ino = b.stat(i % 2 == 0 ? mkfile(b, "/f" + i) : mkdir(b, "/d" + i)).ino();
+        assertTrue(ino < Lower.INO_BASE, "inode " + Long.toHexString(ino));
+        assertFalse(lowerInos.contains(ino), "inode " + ino + " is a lower entry's");
+      }
+      assertEquals("class A {}\n// copied up, so logged\n", b.readString("/src/pkg/A.java"));
+      assertTrue(b.stat("/src/pkg").isDirectory());
+    }
+  }
+
+  private static String mkfile(Branch b, String p) throws AgentFsException {
+    b.write(p, "x");
+    return p;
+  }
+
+  private static String mkdir(Branch b, String p) throws AgentFsException {
+    b.mkdir(p);
+    return p;
+  }
+
+  @Test
   void deletingATopLevelLowerFileShowsInTheDiff() throws Exception {
     try (AgentFs fs = overlay()) {
       Branch task = fs.createBranch("task", fs.main());

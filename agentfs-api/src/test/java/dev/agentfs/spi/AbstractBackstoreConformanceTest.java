@@ -444,6 +444,33 @@ public abstract class AbstractBackstoreConformanceTest {
     assertTrue(b.capacityBytes() <= 4 * MIB, "capacity " + b.capacityBytes());
   }
 
+  @Test
+  void importFileCopiesAHostFileAndAReflinkEitherWorksOrStoresNothing(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    byte[] data = random(new Random(11), 3 * MIB + 17);
+    java.nio.file.Path file = java.nio.file.Files.write(dir.resolve("host.bin"), data);
+    Content c = store.importFile(file, false);
+    contents.add(c);
+    assertBytes(data, read(c, 0, data.length + 1), "imported bytes");
+    assertEquals(data.length, c.size());
+    java.nio.file.Files.write(file, new byte[] {9}); // the import is a copy, not a view
+    assertBytes(data, read(c, 0, data.length + 1), "after the host file changed");
+    java.nio.file.Files.write(file, data);
+    long used = store.usedBytes();
+    try {
+      Content clone = store.importFile(file, true);
+      contents.add(clone);
+      assertBytes(data, read(clone, 0, data.length + 1), "reflinked bytes");
+    } catch (AgentFsException e) {
+      assertTrue(e.errno() == Errno.ENOTSUP || e.errno() == Errno.EXDEV, e.getMessage());
+      assertEquals(file.toString(), e.path(), "the error names the host file");
+      assertEquals(used, store.usedBytes(), "a refused reflink stores nothing");
+    }
+    AgentFsException missing = assertThrows(AgentFsException.class,
+        () -> store.importFile(dir.resolve("missing"), false));
+    assertEquals(Errno.ENOENT, missing.errno());
+  }
+
   // ---- ENOSPC -------------------------------------------------------------------------------
 
   @Test

@@ -6,9 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.agentfs.AgentFs;
+import dev.agentfs.Materialize;
 import dev.agentfs.spi.MountHandle;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,6 +61,55 @@ class MountOverlayTest {
     }
     assertEquals(before, state(ws), "the lower workspace must not change");
     assertEquals("", Proc.sh(ws, GIT + "status --porcelain").ok().out());
+  }
+
+  @Test
+  void workspaceChangesShowThroughTheMountButNotOverWhatTheBranchChanged() throws Exception {
+    Path mnt = Files.createDirectory(tmp.resolve("mnt"));
+    // Refresh 0: compared on every use, and the kernel keeps nothing untouched cached, so
+    // the change shows at once (the default, 1 s, shows it within about a second).
+    try (AgentFs fs = AgentFs.builder().lower(ws).lowerRefresh(Duration.ZERO).build();
+        MountHandle h = fs.mount(mnt)) {
+      assertEquals("readme\n", Files.readString(mnt.resolve("README")));
+      assertEquals("C1.java C2.java C3.java C4.java C5.java\n",
+          Proc.sh(mnt, "ls src/main | xargs").ok().out());
+      Proc.sh(mnt, "echo 'class C1 { int agent; }' > src/main/C1.java && mkdir src/agent")
+          .ok();
+      Proc.sh(ws, """
+          printf 'README\\n' > README && echo 'class C6 {}' > src/main/C6.java
+          rm src/main/C5.java && echo 'class C1 { int host; }' > src/main/C1.java
+          echo top > src/top && echo 'class C2 { int host; }' > src/main/C2.java
+          """).ok();
+      assertEquals("README\n", Files.readString(mnt.resolve("README")),
+          "same size, new bytes: no stale page cache");
+      assertEquals("C1.java C2.java C3.java C4.java C6.java\n",
+          Proc.sh(mnt, "ls src/main | xargs").ok().out());
+      assertEquals("class C2 { int host; }\n",
+          Files.readString(mnt.resolve("src/main/C2.java")));
+      assertEquals(Files.getLastModifiedTime(ws.resolve("src/main/C2.java")),
+          Files.getLastModifiedTime(mnt.resolve("src/main/C2.java")));
+      assertEquals("class C1 { int agent; }\n",
+          Files.readString(mnt.resolve("src/main/C1.java")), "copied up: the branch's own");
+      assertEquals("agent main\n", Proc.sh(mnt, "ls src | xargs").ok().out(),
+          "src was changed by the branch: the lower's new name does not show");
+    }
+  }
+
+  @Test
+  void eagerMaterialisationLetsTheWorkspaceGo() throws Exception {
+    assumeTrue(Proc.has("git"), "git is not installed");
+    Proc.sh(ws, GIT + "init -q && " + GIT + "add -A && " + GIT + "commit -qm base").ok();
+    Path mnt = Files.createDirectory(tmp.resolve("mnt"));
+    try (AgentFs fs = AgentFs.builder().lower(ws, Materialize.EAGER).build();
+        MountHandle h = fs.mount(mnt)) {
+      String before = state(mnt);
+      Proc.sh(tmp, "rm -rf ws").ok();
+      assertFalse(Files.exists(ws));
+      assertEquals(before, state(mnt));
+      assertEquals("", Proc.sh(mnt, GIT + "status --porcelain").ok().out());
+      Proc.sh(mnt, "echo more >> README").ok();
+      assertEquals(" M README\n", Proc.sh(mnt, GIT + "status --porcelain").ok().out());
+    }
   }
 
   @Test

@@ -50,6 +50,12 @@ public final class Proc {
   }
 
   public static Result run(Path cwd, List<String> cmd) throws IOException, InterruptedException {
+    return run(cwd, cmd, 5);
+  }
+
+  /** Like {@link #run(Path, List)}, killing the child after {@code minutes}. */
+  public static Result run(Path cwd, List<String> cmd, long minutes)
+      throws IOException, InterruptedException {
     ProcessBuilder pb = new ProcessBuilder(new ArrayList<>(cmd)).directory(cwd.toFile());
     pb.environment().put("LC_ALL", "C");
     Process p = pb.start();
@@ -70,7 +76,7 @@ public final class Proc {
     try (var in = p.getInputStream()) {
       out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }
-    if (!p.waitFor(5, TimeUnit.MINUTES)) {
+    if (!p.waitFor(minutes, TimeUnit.MINUTES)) {
       p.destroyForcibly();
       throw new AssertionError("timed out: " + cmd);
     }

@@ -375,11 +375,33 @@ public final class HostContent implements dev.agentfs.spi.Content {
   }
 
   /** Fills this new, empty content from {@code srcFd}; called by the backstore. */
-  void fillFrom(int srcFd, long size) throws AgentFsException {
+  /** Makes this empty file share {@code srcFd}'s extents (FICLONE), or fails naming the source. */
+  void cloneFrom(int srcFd, String srcPath) throws AgentFsException {
     synchronized (mutation) {
       FdCache.Fd f = acquire();
       try {
-        store.copyData(srcFd, f.fd, size, pathString);
+        if (LIBC.ioctl(f.fd, Native.FICLONE, srcFd) != 0) {
+          int err = Native.errno();
+          throw Native.error(err, srcPath, "FICLONE into " + pathString
+              + (err == Native.EXDEV ? ", another filesystem"
+                  : err == Native.EOPNOTSUPP ? ", a filesystem without reflinks" : ""));
+        }
+      } finally {
+        account(f);
+        done(f);
+      }
+    }
+  }
+
+  /**
+   * Copies {@code size} bytes of {@code srcFd} into this empty file; {@code strictClone}: a
+   * failed reflink is an error (clone mode REFLINK) rather than a reason to copy.
+   */
+  void fillFrom(int srcFd, long size, boolean strictClone) throws AgentFsException {
+    synchronized (mutation) {
+      FdCache.Fd f = acquire();
+      try {
+        store.copyData(srcFd, f.fd, size, pathString, strictClone);
       } finally {
         account(f);
         done(f);

@@ -233,9 +233,10 @@ public final class Dispatcher {
         try {
           attr = vfs.lookup(caller(ctx), node, name);
         } catch (AgentFsException e) {
-          if (e.errno() == Errno.ENOENT && negativeNs > 0 && !vfs.sharedNode(node)) {
+          long ttl = Math.min(negativeNs, vfs.cacheLimitNanos(node));
+          if (e.errno() == Errno.ENOENT && ttl > 0 && !vfs.sharedNode(node)) {
             // A negative entry: nodeid 0 lets the kernel cache "does not exist".
-            r.ok(Wire.EntryOut.encode(out, Reply.BODY, 0, 0, negativeNs, 0, null));
+            r.ok(Wire.EntryOut.encode(out, Reply.BODY, 0, 0, ttl, 0, null));
             return;
           }
           throw e;
@@ -344,15 +345,18 @@ public final class Dispatcher {
         modeMayHaveChanged(r, c, node, fh, setId);
         int id = openFlags(node, fh, o.flags());
         // KEEP_CACHE: the page cache stays valid across opens; changes the kernel does not
-        // make itself arrive as invalidation notices.
-        r.ok(Wire.OpenOut.encode(out, Reply.BODY, fh,
-            id > 0 ? Wire.FOPEN_PASSTHROUGH : Wire.FOPEN_KEEP_CACHE, id));
+        // make itself arrive as invalidation notices. Not for a file others may change
+        // (an untouched overlay lower file): its pages are read again at each open.
+        r.ok(Wire.OpenOut.encode(out, Reply.BODY, fh, id > 0 ? Wire.FOPEN_PASSTHROUGH
+            : vfs.cacheLimitNanos(node) == Long.MAX_VALUE ? Wire.FOPEN_KEEP_CACHE : 0, id));
       }
       case OPENDIR -> {
         Wire.OpenIn o = Wire.OpenIn.decode(in, a);
         long fh = vfs.opendir(caller(ctx), node, o.flags());
-        // Listings may be cached too, except of a node whose content depends on the caller.
-        int flags = vfs.sharedNode(node) ? 0 : Wire.FOPEN_CACHE_DIR | Wire.FOPEN_KEEP_CACHE;
+        // Listings may be cached too, except of a node whose content depends on the caller
+        // or that others may change (an untouched overlay lower directory).
+        int flags = vfs.sharedNode(node) || vfs.cacheLimitNanos(node) != Long.MAX_VALUE ? 0
+            : Wire.FOPEN_CACHE_DIR | Wire.FOPEN_KEEP_CACHE;
         r.ok(Wire.OpenOut.encode(out, Reply.BODY, fh, flags, 0));
       }
       case CREATE -> {
@@ -563,19 +567,30 @@ public final class Dispatcher {
 
   /** An entry under {@code parent}: not cached by the kernel when the parent is shared. */
   private void entry(Reply r, long parent, Attr attr) {
-    long ttl = vfs.sharedNode(parent) ? 0 : entryNs;
-    r.ok(Wire.EntryOut.encode(r.buffer(), Reply.BODY, attr.ino(), 0, ttl, attrNs, attr));
+    r.ok(Wire.EntryOut.encode(r.buffer(), Reply.BODY, attr.ino(), 0, entryTtl(parent),
+        attrTtl(attr.ino()), attr));
+  }
+
+  /** How long the kernel may keep names under {@code parent}. */
+  private long entryTtl(long parent) {
+    return vfs.sharedNode(parent) ? 0 : Math.min(entryNs, vfs.cacheLimitNanos(parent));
+  }
+
+  /** How long the kernel may keep {@code node}'s attributes. */
+  private long attrTtl(long node) {
+    return Math.min(attrNs, vfs.cacheLimitNanos(node));
   }
 
   private void attr(Reply r, long node, Attr attr) {
-    r.ok(Wire.AttrOut.encode(r.buffer(), Reply.BODY, vfs.sharedNode(node) ? 0 : attrNs, attr));
+    r.ok(Wire.AttrOut.encode(r.buffer(), Reply.BODY, vfs.sharedNode(node) ? 0 : attrTtl(node),
+        attr));
   }
 
   private void created(Reply r, long parent, Created c, int flags) throws AgentFsException {
     int id = openFlags(c.attr().ino(), c.fh(), flags);
     ByteBuffer out = r.buffer();
-    long ttl = vfs.sharedNode(parent) ? 0 : entryNs;
-    int n = Wire.EntryOut.encode(out, Reply.BODY, c.attr().ino(), 0, ttl, attrNs, c.attr());
+    int n = Wire.EntryOut.encode(out, Reply.BODY, c.attr().ino(), 0, entryTtl(parent),
+        attrTtl(c.attr().ino()), c.attr());
     n += Wire.OpenOut.encode(out, Reply.BODY + n, c.fh(),
         id > 0 ? Wire.FOPEN_PASSTHROUGH : Wire.FOPEN_KEEP_CACHE, id);
     r.ok(n);
@@ -716,7 +731,7 @@ public final class Dispatcher {
     long offset = Wire.ReadIn.offset(in, a);
     int limit = Reply.BODY + Math.min(Wire.ReadIn.size(in, a), r.maxBody());
     int[] pos = {Reply.BODY};
-    long ttl = vfs.sharedNode(node) ? 0 : entryNs;
+    long ttl = entryTtl(node);
     vfs.readdir(caller(ctx), node, fh, offset, plus, (name, ino, mode, next, attr) -> {
       int p = pos[0];
       int type = dev.agentfs.vfs.Modes.dtype(mode);
@@ -727,7 +742,7 @@ public final class Dispatcher {
         boolean dots = isDot(name);
         long nodeid = attr == null || dots ? 0 : attr.ino();
         Wire.EntryOut.encode(out, p, nodeid, 0, attr == null ? 0 : ttl,
-            attr == null ? 0 : attrNs, attr);
+            attr == null ? 0 : dots ? attrNs : attrTtl(nodeid), attr);
         pos[0] = p + Wire.EntryOut.SIZE + Wire.Dirent.encode(out, p + Wire.EntryOut.SIZE, ino,
             next, type, name);
       } else {

@@ -20,11 +20,18 @@ public final class Main {
         mount [OPTIONS] MOUNTPOINT   mount in the foreground until SIGINT/SIGTERM or unmount
             -o OPT[,OPT...]          mount(8) options: ro, rw, noatime, relatime, noexec,
                                      nosuid/suid, nodev/dev, fsname=, subtype=, allow_other,
-                                     no_default_permissions, backstore=, lower=, threads=N,
+                                     no_default_permissions, backstore=, lower=,
+                                     materialize=, lower_refresh=, threads=N,
                                      max_branches=N, max_snapshots=N, max_open_handles=N,
                                      writeback, passthrough, io_uring ('mount --help')
             --backstore SPEC         where content lives: memory (default), hostfs:DIR
             --lower DIR              overlay: read DIR through, never modify it
+            --materialize MODE       overlay: lazy (copy a file on its first change,
+                                     default), eager (copy DIR into the backstore at
+                                     start), clone (eager by reflink; hostfs on DIR's
+                                     filesystem with reflinks, else ENOTSUP/EXDEV)
+            --lower-refresh S|never  overlay: re-read untouched entries DIR changed after
+                                     S seconds (default 1; 0: at every use)
             --transport kernel|jnr   the direct /dev/fuse protocol (default) or jnr-fuse
                                      (libfuse2: no passthrough, writeback or invalidation)
             --threads N              FUSE worker threads (default: CPU count, 2..8)
@@ -128,6 +135,13 @@ public final class Main {
             --backstore SPEC    where content lives: memory (default), memory:capacity=1g,
                                 hostfs:DIR, or any provider on the class path (quota:64m)
             --lower DIR         overlay: read DIR through, never modify it
+            --materialize MODE  lazy (default): a lower file is copied into the backstore
+                                on its first change; eager: all of DIR is copied at start,
+                                after which DIR may change or go; clone: eager by reflink
+                                (FICLONE), needs hostfs on DIR's filesystem with reflinks
+                                (XFS reflink=1, btrfs), else fails with ENOTSUP or EXDEV
+            --lower-refresh S   untouched lower entries are compared with DIR again after S
+                                seconds (default 1; 0: at every use; never: read once)
             --transport NAME    kernel (default: /dev/fuse spoken directly) or jnr (libfuse2)
             --threads N         FUSE worker threads (default: CPU count, 2..8)
             --max-branches N    at most N branches, main included (default 10000); creating
@@ -159,8 +173,9 @@ public final class Main {
               default_permissions, no_default_permissions
                                 the kernel checks modes first (default on), or leaves all
                                 permission checks to AgentFS (single-user mounts only)
-              backstore=SPEC, lower=DIR, threads=N, writeback, passthrough, io_uring,
-              confined_symlinks, max_branches=N, max_snapshots=N, max_open_handles=N
+              backstore=SPEC, lower=DIR, materialize=MODE, lower_refresh=S, threads=N,
+              writeback, passthrough, io_uring, confined_symlinks, max_branches=N,
+              max_snapshots=N, max_open_handles=N
                                 as the flags above
 
           automatic checkpoints (snapshots named auto-BRANCH-yyyyMMddTHHmmssZ, UTC):

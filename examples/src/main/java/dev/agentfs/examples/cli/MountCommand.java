@@ -47,6 +47,8 @@ final class MountCommand {
         case "--keep-hourly" -> keepHourly = (int) number(value(args, ++i, a), a, 0);
         case "--backstore" -> spec.backstore(value(args, ++i, a));
         case "--lower" -> spec.lower(value(args, ++i, a));
+        case "--materialize" -> spec.materialize(value(args, ++i, a));
+        case "--lower-refresh" -> spec.lowerRefresh(value(args, ++i, a));
         case "--transport" -> spec.transport(value(args, ++i, a));
         case "--threads" -> spec.threads(value(args, ++i, a));
         case "--max-branches" -> spec.limit("max_branches", value(args, ++i, a));
@@ -73,6 +75,9 @@ final class MountCommand {
     }
     if (mountPoint == null) {
       throw new UsageException("mount needs a MOUNTPOINT");
+    }
+    if (spec.materializeMode() != null && spec.lowerDir() == null) {
+      throw new UsageException("--materialize needs --lower");
     }
     Path mp = Path.of(mountPoint).toAbsolutePath();
     boolean checkpoints = every > 0 || onExec;
@@ -104,7 +109,7 @@ final class MountCommand {
     Signal.handle(new Signal("TERM"), s -> stop.countDown());
     Signal.handle(new Signal("INT"), s -> stop.countDown());
     Transports.cleanStale(mp);
-    try (AgentFs fs = b.build()) {
+    try (AgentFs fs = b.open()) {
       MountHandle m = snapshot == null ? fs.mount(mp) : fs.mountSnapshot(snapshot, mp);
       Json ready = Json.event("mounted").put("mountpoint", mp.toString())
           .put("pid", ProcessHandle.current().pid())

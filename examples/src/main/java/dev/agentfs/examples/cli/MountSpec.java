@@ -6,10 +6,14 @@ import dev.agentfs.Backstores;
 import dev.agentfs.Configuration;
 import dev.agentfs.Errno;
 import dev.agentfs.Feature;
+import dev.agentfs.Materialize;
 import dev.agentfs.MountFlag;
 import dev.agentfs.Passthrough;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.EnumSet;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -28,6 +32,7 @@ final class MountSpec {
 
   private @Nullable String backstore;
   private @Nullable Path lower;
+  private @Nullable Materialize materialize;
   private final Configuration.Builder config = Configuration.builder();
   private final EnumSet<MountFlag> flags = EnumSet.noneOf(MountFlag.class);
   private @Nullable MountFlag atime;
@@ -49,6 +54,38 @@ final class MountSpec {
       throw new AgentFsException(Errno.ENOTDIR, dir, null, "lower must name a directory");
     }
     lower = p;
+  }
+
+  /** {@code --materialize MODE} or {@code materialize=MODE}: lazy, eager or clone. */
+  void materialize(String v) throws UsageException {
+    materialize = switch (v) {
+      case "lazy" -> Materialize.LAZY;
+      case "eager" -> Materialize.EAGER;
+      case "clone" -> Materialize.CLONE;
+      default -> throw new UsageException("--materialize is lazy, eager or clone, not '" + v
+          + "'");
+    };
+  }
+
+  /**
+   * {@code --lower-refresh S} or {@code lower_refresh=S}: SECONDS (a decimal, 0 = on every
+   * use) or "never".
+   */
+  void lowerRefresh(String v) throws UsageException {
+    if (v.equals("never")) {
+      config.lowerRefresh(ChronoUnit.FOREVER.getDuration());
+      return;
+    }
+    try {
+      BigDecimal s = new BigDecimal(v);
+      if (s.signum() < 0) {
+        throw new NumberFormatException();
+      }
+      config.lowerRefresh(Duration.ofNanos(s.movePointRight(9).longValueExact()));
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw new UsageException("--lower-refresh is SECONDS (e.g. 1, 0.5, 0) or never, not '"
+          + v + "'");
+    }
   }
 
   void transport(String t) throws UsageException {
@@ -115,6 +152,17 @@ final class MountSpec {
       switch (key) {
         case "backstore" -> backstore(value);
         case "lower" -> lower(value);
+        case "materialize", "lower_refresh" -> {
+          try {
+            if (key.equals("materialize")) {
+              materialize(value);
+            } else {
+              lowerRefresh(value);
+            }
+          } catch (UsageException e) {
+            throw new AgentFsException(Errno.EINVAL, null, null, o + ": " + e.getMessage());
+          }
+        }
         case "threads" -> threads(value);
         case "max_branches", "max_snapshots", "max_open_handles" -> limit(key, value);
         case "fsname" -> named(o, () -> config.fsName(value));
@@ -187,7 +235,9 @@ final class MountSpec {
   AgentFs.Builder builder() throws AgentFsException {
     AgentFs.Builder b = AgentFs.builder().configuration(configuration());
     if (lower != null) {
-      b.lower(lower);
+      b.lower(lower, materialize == null ? Materialize.LAZY : materialize);
+    } else if (materialize != null) {
+      throw new AgentFsException(Errno.EINVAL, null, null, "materialize needs lower");
     }
     if (backstore != null) {
       b.backstore(Backstores.open(backstore));
@@ -227,5 +277,9 @@ final class MountSpec {
 
   @Nullable Path lowerDir() {
     return lower;
+  }
+
+  @Nullable Materialize materializeMode() {
+    return materialize;
   }
 }

@@ -142,6 +142,36 @@ class MainTest {
   }
 
   @Test
+  void cloneMaterializationWhereTheHostCannotReflinkFailsClearly(@TempDir Path tmp)
+      throws Exception {
+    Path ws = Files.createDirectories(tmp.resolve("ws"));
+    Files.writeString(ws.resolve("f"), "x");
+    Path store = tmp.resolve("store");
+    try (var probe = dev.agentfs.hostfs.HostFsBackstore.open(tmp.resolve("probe"))) {
+      Assumptions.assumeFalse(probe.reflinks(), "this filesystem can reflink");
+    }
+    Path mp = Files.createDirectory(tmp.resolve("mnt"));
+    assertEquals(1, run("mount", "--backstore", "hostfs:" + store, "--lower", ws.toString(),
+        "--materialize", "clone", mp.toString()));
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertTrue(e.startsWith("agentfs: ENOTSUP: " + ws.resolve("f") + " (FICLONE"), e);
+    assertEquals(List.of(), lines(), "nothing was mounted");
+  }
+
+  @Test
+  void overlayOptionsAreChecked(@TempDir Path tmp) throws Exception {
+    Path mp = tmp.resolve("mnt");
+    assertEquals(2, run("mount", "--materialize", "eager", mp.toString()));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--materialize needs --lower"));
+    assertEquals(2, run("mount", "--lower", tmp.toString(), "--materialize", "sometimes",
+        mp.toString()));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("lazy, eager or clone"));
+    assertEquals(2, run("mount", "--lower", tmp.toString(), "--lower-refresh", "-1",
+        mp.toString()));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--lower-refresh is SECONDS"));
+  }
+
+  @Test
   void mountWithoutMountPointSaysWhy() {
     assertEquals(2, run("mount"));
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("mount needs a MOUNTPOINT"));

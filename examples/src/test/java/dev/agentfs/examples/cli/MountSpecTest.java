@@ -86,6 +86,27 @@ class MountSpecTest {
   }
 
   @Test
+  void overlayOptions() throws Exception {
+    MountSpec s = new MountSpec();
+    s.options("lower=" + tmp + ",materialize=eager,lower_refresh=0.25");
+    assertEquals(dev.agentfs.Materialize.EAGER, s.materializeMode());
+    assertEquals(java.time.Duration.ofMillis(250), s.configuration().lowerRefresh());
+    assertEquals(java.time.Duration.ofSeconds(1), parse("").lowerRefresh(), "the default");
+    assertEquals(Long.MAX_VALUE, parse("lower_refresh=never").lowerRefreshNanos());
+    assertEquals(0, parse("lower_refresh=0").lowerRefreshNanos());
+    for (String bad : new String[] {"materialize=sometimes", "lower_refresh=-1",
+        "lower_refresh=soon"}) {
+      AgentFsException e = assertThrows(AgentFsException.class, () -> parse(bad), bad);
+      assertEquals(Errno.EINVAL, e.errno(), bad);
+      assertTrue(e.getMessage().contains(bad), e.getMessage());
+    }
+    MountSpec noLower = new MountSpec();
+    noLower.options("materialize=clone");
+    AgentFsException e = assertThrows(AgentFsException.class, noLower::builder);
+    assertEquals(Errno.EINVAL, e.errno());
+  }
+
+  @Test
   void unknownOrBadOptionsFailWithEinvalNamingThem() {
     for (String bad : new String[] {"bogus", "ro,frobnicate=3", "allow_root", "threads=x",
         "threads=0", "fsname=a=b", "subtype=a/b", "uid=0", "defaults"}) {
