@@ -27,15 +27,16 @@ if [ -x "$jdk_new/bin/java" ]; then
   #    through a regular file (stat /file/x); AgentFS answers ENOTDIR like Linux.
   #  - NioScenarioTest: FileChannel.transferFrom at a position beyond the end now transfers
   #    (JDK 25) where the Java 17 spec says nothing is transferred, as AgentFS does.
-  # The core, the stores and the JUnit extension run whole there; of the mount suites, the
-  # transport's own and the tool suites (the JVM-facing part), to keep CI well under 30 min.
-  JAVA_HOME="$jdk_new" mvn -B -ntp verify -pl agentfs-api,agentfs-hostfs,agentfs-junit -am \
+  # The core and the stores run whole there; of the mount suites (and agentfs-junit, which
+  # depends on agentfs-fuse) the transport's own, the tool suites and the extension: the
+  # JVM-facing part, which keeps CI well under 30 minutes.
+  JAVA_HOME="$jdk_new" mvn -B -ntp verify -pl agentfs-api,agentfs-hostfs -am \
     -Dmaven.javadoc.skip=true -Dmaven.source.skip=true -Dmdep.analyze.skip=true \
     '-Dtest=!dev.agentfs.ModelBasedTest,!dev.agentfs.nio.NioScenarioTest' \
     -Dsurefire.failIfNoSpecifiedTests=false "$@"
-  JAVA_HOME="$jdk_new" mvn -B -ntp verify -pl agentfs-fuse,examples -am \
+  JAVA_HOME="$jdk_new" mvn -B -ntp verify -pl agentfs-fuse,agentfs-junit,examples -am \
     -Dmaven.javadoc.skip=true -Dmaven.source.skip=true -Dmdep.analyze.skip=true \
-    '-Dtest=KernelMountTest,MountLifecycleTest,MountNioTest,MountToolsTest,MountErrnoTest,PassthroughTest,UringMountSuitesTest*,JnrMountTest,MainTest,BenchCommandTest' \
+    '-Dtest=KernelMountTest,MountLifecycleTest,MountNioTest,MountToolsTest,MountErrnoTest,PassthroughTest,UringMountSuitesTest*,JnrMountTest,AgentFsExtensionTest,AgentFsTestExampleTest,MainTest,BenchCommandTest' \
     -Dsurefire.failIfNoSpecifiedTests=false "$@"
 else
   step "SKIPPED: no newer JDK at $jdk_new (set AGENTFS_NEW_JDK to test on another)"
