@@ -1,5 +1,6 @@
 package dev.agentfs.fuse.session;
 
+import dev.agentfs.Errno;
 import dev.agentfs.fuse.protocol.Opcode;
 import dev.agentfs.fuse.protocol.Wire;
 import dev.agentfs.fuse.sys.IoUring;
@@ -44,8 +45,8 @@ final class FuseRing {
   private static final int ENT_COMMIT_ID = ENT_IN_OUT + 8;
   private static final int ENT_PAYLOAD_SZ = ENT_IN_OUT + 16;
   private static final int IN_HEADER = 40;
-  private static final int ENOTCONN = 107;
-  private static final int ECANCELED = 125;
+  private static final int ECANCELED = Errno.ECANCELED.code();
+  private static final int EIO = Errno.EIO.code();
 
   private final FuseSession session;
   private final Syscalls sys;
@@ -194,7 +195,7 @@ final class FuseRing {
       ByteBuffer out = Wire.allocate(bufferSize);
       this.ctx = new Dispatcher.Context(Wire.allocate(bufferSize), new Reply(out, msg -> {
         Slot s = current;
-        return s == null ? -22 : commit(s, msg, false);
+        return s == null ? -Syscalls.EINVAL : commit(s, msg, false);
       }));
       for (Slot s : slots) {
         push(CMD_REGISTER, s, s.iov, 2, 0);
@@ -217,7 +218,7 @@ final class FuseRing {
       }
       int body = len - Wire.OutHeader.SIZE;
       if (body > payloadSize) {
-        msg.putInt(msg.position() + 4, -34); // ERANGE: the answer cannot fit the slot
+        msg.putInt(msg.position() + 4, -Errno.ERANGE.code()); // the answer cannot fit the slot
         body = 0;
       }
       s.header.put(IN_OUT, msg, msg.position(), Wire.OutHeader.SIZE);
@@ -242,7 +243,7 @@ final class FuseRing {
       }
       while (true) {
         int r = ring.enter(true);
-        if (r < 0 && r != -4 && r != -11) {
+        if (r < 0 && r != -Syscalls.EINTR && r != -Syscalls.EAGAIN) {
           LOG.warn("queue {}: io_uring_enter failed: errno {}; the queue stops", qid, -r);
           return;
         }
@@ -250,9 +251,10 @@ final class FuseRing {
         ring.drain((data, res) -> {
           Slot s = slots[(int) data];
           if (res < 0) {
-            if (res == -ENOTCONN || res == -ECANCELED || res == -19 || stopping) {
+            if (res == -Syscalls.ENOTCONN || res == -ECANCELED || res == -Syscalls.ENODEV
+                || stopping) {
               ended[0] = true;
-            } else if (res == -4 || res == -11) {
+            } else if (res == -Syscalls.EINTR || res == -Syscalls.EAGAIN) {
               push(CMD_REGISTER, s, s.iov, 2, 0);
             } else {
               LOG.warn("queue {}: slot {} failed: errno {}", qid, s.index, -res);
@@ -301,7 +303,7 @@ final class FuseRing {
       try {
         dispatcher.dispatch(ctx, len);
       } catch (Throwable t) {
-        ctx.reply.abandon(5);
+        ctx.reply.abandon(EIO);
       } finally {
         current = null;
       }
@@ -315,7 +317,7 @@ final class FuseRing {
     /** Answers EIO for the request in {@code s}, which also gives the slot back. */
     private void fail(Slot s, long unique) {
       s.header.putInt(IN_OUT, Wire.OutHeader.SIZE);
-      s.header.putInt(IN_OUT + 4, -5);
+      s.header.putInt(IN_OUT + 4, -EIO);
       s.header.putLong(IN_OUT + 8, unique);
       s.header.putInt(ENT_PAYLOAD_SZ, 0);
       s.answered = true;
